@@ -1,0 +1,1 @@
+"""Authoring: build the student versions (release/) from the instructor versions (source/)."""

@@ -1,0 +1,142 @@
+"""The `dlgrader` command line: a thin front over the pipeline modules."""
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+
+from .course import Course
+from .errors import DlgraderError
+from .progress import console
+
+
+def _course(path: str | None) -> Course:
+    return Course.find(path)
+
+
+def friendly(fn):
+    """Show a DlgraderError (and other expected failures) as one line and exit 1."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except DlgraderError as exc:
+            click.echo(f"dlgrader: error: {exc}", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("dlgrader: interrupted", err=True)
+            sys.exit(130)
+    return wrapper
+
+
+course_option = click.option("--course", "course_path", type=click.Path(file_okay=False),
+                             default=None, help="Course root (default: found from the current folder).")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="dlgrader")
+def main():
+    """Auto-grading for the Mathematical Toolkit for Deep Learning course (on nbgrader)."""
+
+
+@main.command()
+@click.argument("assignments", nargs=-1)
+@course_option
+@friendly
+def build(assignments, course_path):
+    """Build release/ from source/ and register assignments in the gradebook."""
+    from .authoring.build import build as run_build
+    course = _course(course_path)
+    written = run_build(course, list(assignments) or None)
+    console.print(f"built {len(written)} student notebook(s) into {course.release}")
+
+
+@main.command()
+@click.argument("assignment")
+@course_option
+@friendly
+def release(assignment, course_path):
+    """Release ASSIGNMENT to students through the exchange."""
+    from .collection.exchange import release as run_release
+    course = _course(course_path)
+    run_release(course, assignment)
+    console.print(f"released {assignment} to {course.exchange}")
+
+
+@main.command()
+@click.argument("assignment")
+@course_option
+@friendly
+def collect(assignment, course_path):
+    """Collect the newest submission of every student into submitted/."""
+    from .collection.exchange import collect as run_collect
+    course = _course(course_path)
+    students = run_collect(course, assignment)
+    console.print(f"collected {len(students)} submission(s) of {assignment}")
+
+
+@main.command()
+@click.argument("assignment")
+@click.option("--student", "students", multiple=True, help="Grade only this student (repeatable).")
+@course_option
+@friendly
+def grade(assignment, students, course_path):
+    """Grade every submission under submitted/*/ASSIGNMENT/ into the gradebook."""
+    from .execution.autograde import grade as run_grade
+    from .gradebook.scores import submission_scores
+    from .report.summary import grade_table
+    course = _course(course_path)
+    run = run_grade(course, assignment, list(students) or None)
+    scores = [s for s in submission_scores(course, assignment) if s.student in run.students]
+    console.print(grade_table({assignment: scores}, title=f"{assignment}: {len(scores)} graded"))
+    if run.failed:
+        console.print(f"[yellow]could not grade {len(run.failed)} submission(s): {', '.join(run.failed)} "
+                      f"(see logs/grade-{assignment}.log)[/yellow]")
+
+
+@main.command()
+@click.argument("assignment")
+@click.option("--release", "do_release", is_flag=True, help="Also release it to students (fetch_feedback).")
+@course_option
+@friendly
+def feedback(assignment, do_release, course_path):
+    """Write per-student feedback HTML (no hidden test code) under feedback/."""
+    from .feedback.generate import generate
+    course = _course(course_path)
+    pages = generate(course, assignment, release=do_release)
+    console.print(f"wrote {len(pages)} feedback page(s) under {course.feedback}")
+
+
+@main.command()
+@click.option("--to", "to", default="grades.csv", show_default=True, type=click.Path(dir_okay=False))
+@course_option
+@friendly
+def export(to, course_path):
+    """Export all grades to CSV (nbgrader's format)."""
+    from .report.export import export_csv
+    course = _course(course_path)
+    rows = export_csv(course, Path(to))
+    console.print(f"exported {len(rows)} row(s) to {Path(to).resolve()}")
+
+
+@main.command()
+@click.option("--students", default=32, show_default=True, type=click.IntRange(4, 500),
+              help="Cohort size.")
+@click.option("--assignments", default=None, help="Comma-separated subset (default: all).")
+@click.option("--workdir", default="demo-course", show_default=True, type=click.Path(file_okay=False),
+              help="Where the demo course is built (recreated each run).")
+@click.option("--seed", default=2026, show_default=True, type=int)
+@friendly
+def demo(students, assignments, workdir, seed):
+    """Run the whole pipeline on a simulated cohort and print the grade table."""
+    from .demo.run import run_demo
+    here = Course.find(Path(__file__).resolve().parent.parent) if not Path("nbgrader_config.py").exists() \
+        else Course.find(".")
+    chosen = [a.strip() for a in assignments.split(",")] if assignments else None
+    run_demo(here, Path(workdir), n_students=students, assignments=chosen, seed=seed)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Collection: releasing assignments to the exchange and collecting students' submissions."""

@@ -1,0 +1,1 @@
+"""Demo: the whole pipeline on a simulated cohort of students."""

@@ -1,0 +1,1 @@
+"""Execution: running submitted notebooks and their test cells."""

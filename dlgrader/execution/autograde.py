@@ -1,0 +1,69 @@
+"""`dlgrader grade`: grade every submission of an assignment into nbgrader's gradebook.
+
+This runs nbgrader's own autograde over submitted/*/ASSIGNMENT/ (one batch, one kernel per
+notebook), shows progress, and reports the submissions nbgrader could not grade instead of
+stopping the batch.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .. import nbgrader_cli
+from ..course import Course
+from ..errors import DlgraderError
+from ..progress import bar
+
+_AUTOGRADING = re.compile(r"Autograding .*?autograded/([^/]+)/([^/]+)/")
+_FAILED = re.compile(r"There was an error processing assignment '?(.*?)'? for student '?([^' ]+)'?")
+_FAILED_ALT = re.compile(r"Assignment '?([^' ]+)'? for student '?([^' ]+)'?")
+
+
+@dataclass
+class GradeRun:
+    assignment: str
+    students: list[str]
+    failed: list[str] = field(default_factory=list)
+    log: str = ""
+
+
+def grade(course: Course, assignment: str, students: list[str] | None = None) -> GradeRun:
+    course.check_assignment(assignment)
+    found = course.submissions(assignment)
+    if students:
+        missing = sorted(set(students) - set(found))
+        if missing:
+            raise DlgraderError(f"no submission of {assignment} for: {', '.join(missing)}")
+        found = sorted(students)
+    if not found:
+        raise DlgraderError(f"no submissions of {assignment} under {course.submitted}/*/{assignment}/ "
+                            "(run `dlgrader collect` first)")
+    total = len(found) * len(course.notebooks(assignment))
+    args = ["autograde", assignment, "--force"]
+    if students:
+        args.append("--student=" + "+".join(found) if len(found) > 1 else f"--student={found[0]}")
+    with bar(f"Grading {assignment}", total) as advance:
+        def on_line(line: str) -> None:
+            match = _AUTOGRADING.search(line)
+            if match:
+                advance(note=match.group(1))
+        result = nbgrader_cli.run(course, *args, log_name=f"grade-{assignment}", on_line=on_line,
+                                  check=False)
+    failed = failed_students(result.stdout, assignment)
+    if result.returncode != 0 and not failed:
+        raise DlgraderError(f"nbgrader autograde failed: {nbgrader_cli.last_error(result.stdout)} "
+                            f"(full log: {nbgrader_cli.log_path(course, 'grade-' + assignment)})")
+    return GradeRun(assignment, found, failed, result.stdout)
+
+
+def failed_students(output: str, assignment: str) -> list[str]:
+    """Students whose submission nbgrader reported it could not process."""
+    failed = set()
+    for line in output.splitlines():
+        if "ERROR" not in line:
+            continue
+        for pattern in (_FAILED, _FAILED_ALT):
+            match = pattern.search(line)
+            if match and match.group(1).strip("'") == assignment:
+                failed.add(match.group(2).strip("'"))
+    return sorted(failed)

@@ -1,0 +1,1 @@
+"""Gradebook: reading scores back from nbgrader's gradebook database."""

@@ -1,0 +1,1 @@
+"""Report: what instructors and TAs read after grading (summary tables, CSV exports)."""

@@ -1,0 +1,28 @@
+# nbgrader configuration for the course. The repository root is the nbgrader course directory,
+# so stock `nbgrader ...` commands run from here behave like the `dlgrader` ones.
+import os
+from pathlib import Path
+
+c = get_config()  # noqa: F821  (provided by traitlets when it loads this file)
+_root = Path(__file__).resolve().parent
+
+c.CourseDirectory.root = str(_root)
+c.CourseDirectory.course_id = os.environ.get("DLGRADER_COURSE_ID", "dl-math-toolkit")
+c.CourseDirectory.db_url = os.environ.get("DLGRADER_DB_URL", f"sqlite:///{_root / 'gradebook.db'}")
+# Local exchange by default; point DLGRADER_EXCHANGE at a shared folder (e.g. /srv/nbgrader/exchange).
+c.Exchange.root = os.environ.get("DLGRADER_EXCHANGE", str(_root / "exchange"))
+
+# Hidden tests load the trusted reference from this folder. It is only set for nbgrader commands run
+# on the grader's side (this file); students' environments never have it.
+os.environ["DLGRADER_REFERENCE"] = str(_root / "reference")
+
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.Execute.timeout = 60
+
+# Feedback never shows hidden test code nor tracebacks into it.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "dlgrader.feedback.preprocessors.HideTestTracebacks",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
