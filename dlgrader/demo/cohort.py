@@ -64,6 +64,10 @@ def answer(source_cell_text: str) -> str:
 
 
 def defined_name(code: str) -> str | None:
+    """The function (first `def`) or else the variable (first assignment in the answer) a cell defines."""
+    function = re.search(r"^def\s+(\w+)", code, re.M)
+    if function:
+        return function.group(1)
     region = SOLUTION_REGION.search(code)
     match = DEFINES.search(region.group(1) if region else code)
     return (match.group(1) or match.group(2)) if match else None
@@ -102,6 +106,22 @@ def _student_answer(cell, solution_src, persona, book, wrong_answers, rng):
     if choice:
         mistake = book.get(name, choice)
         return "import numpy as np\n\n" + mistake.student_source()
-    if name in wrong_answers and rng.random() > persona.ability:
-        return rng.choice(wrong_answers[name])
-    return answer(solution_src)
+    if _assigned(answer(solution_src), wrong_answers) is None:
+        return answer(solution_src)
+    # value answers (the quiz): each variable is right with probability `ability`
+    lines = []
+    for line in answer(solution_src).splitlines():
+        var = _assigned(line, wrong_answers)
+        if var and rng.random() > persona.ability:
+            line = rng.choice(wrong_answers[var])
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _assigned(code: str, wrong_answers: dict) -> str | None:
+    """The first quiz variable that `code` assigns or defines, if any."""
+    for match in DEFINES.finditer(code):
+        var = match.group(1) or match.group(2)
+        if var in wrong_answers:
+            return var
+    return None

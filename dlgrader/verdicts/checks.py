@@ -229,7 +229,7 @@ def _num(x: float) -> str:
 def _show_args(args, kwargs) -> str:
     def one(a):
         arr = np.asarray(a) if isinstance(a, (list, tuple, np.ndarray)) else None
-        if arr is not None and arr.dtype != object and arr.size > 6:
+        if arr is not None and arr.dtype != object and (arr.size > 6 or arr.ndim > 1):
             return f"<array {arr.shape}>"
         if callable(a):
             return getattr(a, "__name__", "f")

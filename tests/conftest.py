@@ -1,0 +1,83 @@
+"""Shared fixtures: a throw-away copy of the course with its gradebook built once per test worker."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSIGNMENTS = {
+    "ps1_gradient_descent": "gradient_descent",
+    "ps2_softmax_cross_entropy": "softmax_cross_entropy",
+    "ps3_two_layer_forward": "two_layer_forward",
+    "ps4_quiz": "quiz",
+}
+COURSE_FILES = ("source", "release", "reference", "nbgrader_config.py")
+
+
+def copy_course(dest: Path) -> Path:
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in COURSE_FILES:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(src, dest / name)
+    return dest
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch):
+    for var in ("DLGRADER_EXCHANGE", "DLGRADER_DB_URL", "DLGRADER_REFERENCE", "DLGRADER_COURSE_ID"):
+        monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture(scope="session")
+def built_template(tmp_path_factory) -> Path:
+    """The course with its release rebuilt and its gradebook populated (once per worker)."""
+    root = copy_course(tmp_path_factory.mktemp("template") / "course")
+    dlgrader(root, "build")
+    return root
+
+
+@pytest.fixture
+def course(built_template, tmp_path):
+    """A fresh copy of the built course, gradebook included."""
+    from dlgrader.course import Course
+    dest = tmp_path / "course"
+    shutil.copytree(built_template, dest, ignore=shutil.ignore_patterns("logs"))
+    return Course(dest)
+
+
+def dlgrader(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DLGRADER_")}
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    result = subprocess.run([sys.executable, "-m", "dlgrader.cli", *args], cwd=cwd, env=env,
+                            capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(f"dlgrader {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def notebook_path(root: Path, folder: str, assignment: str) -> Path:
+    return root / folder / assignment / f"{ASSIGNMENTS[assignment]}.ipynb"
+
+
+def submit_notebook(course, student: str, assignment: str, nb) -> Path:
+    """Place a notebook (NotebookNode or raw text) as STUDENT's submission of ASSIGNMENT."""
+    dest = notebook_path(course.root, f"submitted/{student}", assignment)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(nb, str):
+        dest.write_text(nb, encoding="utf-8")
+    else:
+        nbformat.write(nb, str(dest))
+    return dest
+
+
+def read(path: Path):
+    return nbformat.read(str(path), as_version=4)
