@@ -9,7 +9,7 @@ import click
 
 from .course import Course
 from .errors import DlgraderError
-from .progress import console
+from .progress import out as console
 
 
 def _course(path: str | None) -> Course:
@@ -90,7 +90,8 @@ def grade(assignment, students, course_path):
     course = _course(course_path)
     run = run_grade(course, assignment, list(students) or None)
     scores = [s for s in submission_scores(course, assignment) if s.student in run.students]
-    console.print(grade_table({assignment: scores}, title=f"{assignment}: {len(scores)} graded"))
+    console.print(grade_table({assignment: scores}, title=f"{assignment}: {len(scores)} graded",
+                              failed={assignment: run.failed}))
     if run.failed:
         console.print(f"[yellow]could not grade {len(run.failed)} submission(s): {', '.join(run.failed)} "
                       f"(see logs/grade-{assignment}.log)[/yellow]")

@@ -7,7 +7,8 @@ import sys
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-console = Console(stderr=True, highlight=False)
+console = Console(stderr=True, highlight=False)      # progress and status: stderr
+out = Console(highlight=False)                       # results (tables, paths): stdout
 
 
 @contextlib.contextmanager

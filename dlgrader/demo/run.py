@@ -15,7 +15,8 @@ from ..errors import DlgraderError
 from ..execution.autograde import grade
 from ..feedback.generate import generate as generate_feedback
 from ..gradebook.scores import submission_scores
-from ..progress import bar, console, status
+from ..progress import bar, status
+from ..progress import out as console
 from ..report.export import export_csv
 from ..report.summary import grade_table
 from ..verdicts import reference
@@ -84,7 +85,7 @@ def run_demo(template: Course, workdir: Path, n_students: int = 32, assignments:
         generate_feedback(course, name)
     rows = export_csv(course, course.root / "grades.csv")
 
-    console.print(grade_table(results, title=f"Grades ({len(people)} students)"))
+    console.print(grade_table(results, title=f"Grades ({len(people)} students)", failed=failed))
     kinds = {p.student: p.describe() for p in people}
     for name in names:
         for s in failed[name]:

@@ -6,12 +6,15 @@ from rich.table import Table
 from ..gradebook.scores import SubmissionScore
 
 
-def grade_table(scores: dict[str, list[SubmissionScore]], title: str = "Grades") -> Table:
+def grade_table(scores: dict[str, list[SubmissionScore]], title: str = "Grades",
+                failed: dict[str, list[str]] | None = None) -> Table:
+    """`failed` maps assignment -> students whose submission could not be graded."""
+    failed = failed or {}
     assignments = sorted(scores)
     table = Table(title=title, show_lines=False)
     table.add_column("student")
     for a in assignments:
-        table.add_column(a, justify="right")
+        table.add_column(a.split("_")[0], justify="right")
     table.add_column("total", justify="right")
     students = sorted({s.student for subs in scores.values() for s in subs})
     by_key = {(s.student, s.assignment): s for subs in scores.values() for s in subs}
@@ -19,6 +22,9 @@ def grade_table(scores: dict[str, list[SubmissionScore]], title: str = "Grades")
         row, total, total_max = [student], 0.0, 0.0
         for a in assignments:
             sub = by_key.get((student, a))
+            if student in failed.get(a, ()):
+                row.append("failed")
+                continue
             if sub is None:
                 row.append("-")
                 continue
@@ -30,10 +36,11 @@ def grade_table(scores: dict[str, list[SubmissionScore]], title: str = "Grades")
         table.add_row(*row)
     means = ["mean"]
     for a in assignments:
-        subs = scores[a]
+        subs = [s for s in scores[a] if s.student not in failed.get(a, ())]
         means.append(f"{sum(s.score for s in subs) / len(subs):.1f}" if subs else "-")
     means.append("")
     table.add_section()
     table.add_row(*means)
-    table.caption = "* needs manual grading (scores shown are the autograded part so far)"
+    table.caption = ("columns: " + ", ".join(assignments) + "\n"
+                     "* needs manual grading (the autograded part so far); failed: could not be graded")
     return table
