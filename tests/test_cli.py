@@ -43,3 +43,17 @@ def test_demo_refuses_to_wipe_a_folder_it_did_not_make(tmp_path):
     msg = one_line_error(dlgrader(ROOT, "demo", "--workdir", str(keep), check=False))
     assert "not a demo folder" in msg
     assert (keep / "thesis.tex").read_text() == "do not delete"
+
+
+def test_grade_only_the_chosen_students(course):
+    import shutil
+
+    from .conftest import notebook_path
+    for student in ("alice", "bob", "carol"):
+        dest = notebook_path(course.root, f"submitted/{student}", "ps4_quiz")
+        dest.parent.mkdir(parents=True)
+        shutil.copy(notebook_path(course.root, "release", "ps4_quiz"), dest)
+    result = dlgrader(course.root, "grade", "ps4_quiz", "--student", "alice", "--student", "carol")
+    assert "ps4_quiz: 2 graded" in result.stdout
+    graded = sorted(p.name for p in course.autograded.iterdir())
+    assert graded == ["alice", "carol"]

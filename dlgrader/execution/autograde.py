@@ -30,18 +30,20 @@ class GradeRun:
 def grade(course: Course, assignment: str, students: list[str] | None = None) -> GradeRun:
     course.check_assignment(assignment)
     found = course.submissions(assignment)
+    others: list[str] = []
     if students:
         missing = sorted(set(students) - set(found))
         if missing:
             raise DlgraderError(f"no submission of {assignment} for: {', '.join(missing)}")
-        found = sorted(students)
+        others = sorted(set(found) - set(students))
+        found = sorted(set(students))
     if not found:
         raise DlgraderError(f"no submissions of {assignment} under {course.submitted}/*/{assignment}/ "
                             "(run `dlgrader collect` first)")
     total = len(found) * len(course.notebooks(assignment))
     args = ["autograde", assignment, "--force"]
-    if students:
-        args.append("--student=" + "+".join(found) if len(found) > 1 else f"--student={found[0]}")
+    if others:   # nbgrader takes one student id (a glob); leave out the others instead
+        args.append("--CourseDirectory.student_id_exclude=" + ",".join(others))
     with bar(f"Grading {assignment}", total) as advance:
         def on_line(line: str) -> None:
             match = _AUTOGRADING.search(line)
