@@ -1,0 +1,18 @@
+"""nbconvert preprocessor used by `nbgrader generate_feedback` (see nbgrader_config.py)."""
+from nbconvert.preprocessors import Preprocessor
+
+
+class HideTestTracebacks(Preprocessor):
+    """In graded test cells, replace an error's traceback with its one-line summary.
+
+    A traceback can quote lines of hidden test code or reference code; the summary line
+    ("NameError: name 'softmax' is not defined") is enough for a student to act on.
+    """
+
+    def preprocess_cell(self, cell, resources, index):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.get("cell_type") == "code" and meta.get("grade") and not meta.get("solution"):
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "error":
+                    output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
+        return cell, resources
