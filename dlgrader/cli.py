@@ -80,21 +80,42 @@ def collect(assignment, course_path):
 @main.command()
 @click.argument("assignment")
 @click.option("--student", "students", multiple=True, help="Grade only this student (repeatable).")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="Parallel grading processes.")
+@click.option("--engine", type=click.Choice(["sandbox", "nbgrader"]), default="sandbox", show_default=True,
+              help="sandbox: dlgrader's isolated engine; nbgrader: stock `nbgrader autograde` (unsafe).")
+@click.option("--unsafe-no-sandbox", "unsafe", is_flag=True,
+              help="Run student code without isolation if the sandbox cannot be created. Unsafe.")
 @course_option
 @friendly
-def grade(assignment, students, course_path):
+def grade(assignment, students, workers, engine, unsafe, course_path):
     """Grade every submission under submitted/*/ASSIGNMENT/ into the gradebook."""
-    from .execution.autograde import grade as run_grade
     from .gradebook.scores import submission_scores
     from .report.summary import grade_table
     course = _course(course_path)
-    run = run_grade(course, assignment, list(students) or None)
-    scores = [s for s in submission_scores(course, assignment) if s.student in run.students]
+    if engine == "nbgrader":
+        from .execution.autograde import grade as run_grade
+        run = run_grade(course, assignment, list(students) or None)
+        graded, failed = run.students, {s: "nbgrader could not process it" for s in run.failed}
+        flags, stops = {}, {}
+    else:
+        from .execution.batch import grade_batch
+        run = grade_batch(course, assignment, list(students) or None, workers=workers, unsafe=unsafe)
+        graded, failed = run.students, dict(run.failed, **run.unreadable)
+        flags, stops = run.flags, run.stops
+    scores = [s for s in submission_scores(course, assignment) if s.student in graded]
     console.print(grade_table({assignment: scores}, title=f"{assignment}: {len(scores)} graded",
-                              failed={assignment: run.failed}))
-    if run.failed:
-        console.print(f"[yellow]could not grade {len(run.failed)} submission(s): {', '.join(run.failed)} "
-                      f"(see logs/grade-{assignment}.log)[/yellow]")
+                              failed={assignment: sorted(run.failed) if engine == "sandbox" else list(failed)}))
+    for student, reason in sorted(failed.items()):
+        console.print(f"[yellow]{student}: {reason}[/yellow]")
+    for student, reasons in sorted(stops.items()):
+        console.print(f"[yellow]{student}: stopped by the sandbox: {'; '.join(sorted(set(reasons)))}[/yellow]")
+    if flags:
+        console.print(f"[bold red]integrity: {len(flags)} submission(s) flagged[/bold red]")
+        for student, items in sorted(flags.items()):
+            for f in items[:8]:
+                where = f"{f.get('notebook', '')} {f['cell']} line {f['line']}".strip()
+                console.print(f"  {student}: {f['what']} — {where}: {f['code']}")
 
 
 @main.command()

@@ -12,7 +12,7 @@ from ..authoring.build import build
 from ..collection import exchange, student
 from ..course import Course
 from ..errors import DlgraderError
-from ..execution.autograde import grade
+from ..execution.batch import grade_batch
 from ..feedback.generate import generate as generate_feedback
 from ..gradebook.scores import submission_scores
 from ..progress import bar, status
@@ -79,8 +79,8 @@ def run_demo(template: Course, workdir: Path, n_students: int = 32, assignments:
     results, failed = {}, {}
     for name in names:
         exchange.collect(course, name)
-        run = grade(course, name)
-        failed[name] = run.failed
+        run = grade_batch(course, name)
+        failed[name] = sorted(set(run.failed) | set(run.unreadable))
         results[name] = submission_scores(course, name)
         generate_feedback(course, name)
     rows = export_csv(course, course.root / "grades.csv")
@@ -90,7 +90,7 @@ def run_demo(template: Course, workdir: Path, n_students: int = 32, assignments:
     for name in names:
         for s in failed[name]:
             console.print(f"[yellow]{name}: could not grade {s} ({kinds.get(s)}); "
-                          f"see {course.root / 'logs' / ('grade-' + name + '.log')}[/yellow]")
+                          f"see {course.root / 'logs' / ('grade-' + name + '.json')}[/yellow]")
     pages = sorted(course.feedback.glob("*/*/*.html"))
     console.print(f"grades.csv: {course.root / 'grades.csv'} ({len(rows)} rows)")
     console.print(f"feedback:   {len(pages)} HTML page(s) under {course.feedback}")

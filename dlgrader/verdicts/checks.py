@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import copy
 import io
 import sys
@@ -15,6 +16,20 @@ import numpy as np
 from . import reference
 from .compare import compare, same_value
 from .mistakes import Mistake
+
+
+# When the grading engine runs a test cell outside the sandbox, the student's names come from a
+# proxy of the sandboxed namespace instead of the calling frame's globals.
+_NAMESPACE: contextvars.ContextVar = contextvars.ContextVar("dlgrader_student_namespace", default=None)
+
+
+@contextlib.contextmanager
+def student_namespace(namespace):
+    token = _NAMESPACE.set(namespace)
+    try:
+        yield
+    finally:
+        _NAMESPACE.reset(token)
 
 
 @dataclass
@@ -53,6 +68,14 @@ def quiet():
         yield
 
 
+@contextlib.contextmanager
+def quiet_warnings():
+    """Keep warnings raised while checks run from reaching stderr."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        yield
+
+
 def _copy_args(args):
     return tuple(copy.deepcopy(a) for a in args)
 
@@ -70,6 +93,8 @@ class Checks:
     def __init__(self, title: str, namespace: Optional[dict] = None):
         self.title = title
         self.results: list[CheckResult] = []
+        if namespace is None:
+            namespace = _NAMESPACE.get()
         self._ns = namespace if namespace is not None else sys._getframe(1).f_globals
         self._in_hidden = False
         self._ran_hidden = False

@@ -1,4 +1,4 @@
-"""Grading through nbgrader: full marks for the solutions, 0 for blanks, exact partial credit and a
+"""Grading with `dlgrader grade` (sandboxed engine, nbgrader's gradebook): full marks for the solutions, 0 for blanks, exact partial credit and a
 named hint for each common mistake, correct alternatives accepted, and a broken notebook that
 does not stop the batch."""
 from __future__ import annotations
@@ -13,7 +13,7 @@ import nbformat
 import pytest
 
 from dlgrader.course import Course
-from dlgrader.execution.autograde import grade
+from dlgrader.execution.batch import grade_batch
 from dlgrader.gradebook.scores import submission_scores
 from dlgrader.verdicts import reference
 
@@ -91,7 +91,7 @@ def graded(built_template, tmp_path_factory, book):
         submit_notebook(course, student_id(m.target, m.key), a, nb)
     broken = json.dumps(nbformat.v4.new_notebook())[:40]                # invalid JSON
     submit_notebook(course, "broken", "ps2_softmax_cross_entropy", broken)
-    runs = {a: grade(course, a) for a in ASSIGNMENTS}
+    runs = {a: grade_batch(course, a) for a in ASSIGNMENTS}
     scores = {a: {s.student: s for s in submission_scores(course, a)} for a in ASSIGNMENTS}
     return course, runs, scores
 
@@ -150,9 +150,12 @@ def test_mistake_loses_exactly_its_checks_and_gets_the_named_hint(graded, book, 
 
 def test_broken_notebook_is_reported_and_does_not_stop_the_batch(graded):
     _, runs, scores = graded
-    assert runs["ps2_softmax_cross_entropy"].failed == ["broken"]
+    run = runs["ps2_softmax_cross_entropy"]
+    assert list(run.unreadable) == ["broken"] and "not valid JSON" in run.unreadable["broken"]
     assert "solution" in scores["ps2_softmax_cross_entropy"]
-    assert all(not r.failed for a, r in runs.items() if a != "ps2_softmax_cross_entropy")
+    broken = scores["ps2_softmax_cross_entropy"]["broken"]
+    assert broken.score == 0 and broken.needs_manual          # recorded, for a person to look at
+    assert all(not r.failed and not r.unreadable for a, r in runs.items() if a != "ps2_softmax_cross_entropy")
 
 
 def test_stock_nbgrader_autograde_agrees_with_dlgrader_grade(graded, built_template, tmp_path):

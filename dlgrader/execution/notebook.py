@@ -1,0 +1,174 @@
+"""Grade one submitted notebook against its source version: plan the cells, run them, collect.
+
+The plan follows the student's cell order like nbgrader, but every test and locked cell comes
+from source/ (a deleted or edited test cell is restored, and runs after the student's code), and
+answer cells keep only the student's code. Unreadable notebooks (invalid JSON, not UTF-8, too
+large) get a recorded reason instead of stopping anything.
+"""
+from __future__ import annotations
+
+import base64
+import copy
+import time
+from typing import Optional
+
+import nbformat
+from nbformat.v4 import new_output
+
+from nbgrader.utils import compute_checksum
+
+from ..verdicts.integrity import scan_cell
+from .engine import CellOutcome, Limits, Sandboxed, outcome_dict, run_test_cell
+from .session import Zygote
+
+MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
+
+
+def read_submission(raw: bytes):
+    """(notebook, None) or (None, reason)."""
+    if len(raw) > MAX_NOTEBOOK_BYTES:
+        return None, f"notebook is {len(raw) / 1e6:.0f} MB, over the {MAX_NOTEBOOK_BYTES // 2**20} MB limit"
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, f"notebook is not UTF-8 text (byte {exc.start})"
+    try:
+        nb = nbformat.reads(text, as_version=4)
+    except Exception as exc:
+        return None, f"notebook is not valid JSON/ipynb ({str(exc).splitlines()[0][:120]})"
+    if not isinstance(nb.get("cells"), list):
+        return None, "notebook has no cells"
+    return nb, None
+
+
+def _meta(cell) -> dict:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return meta if isinstance(meta, dict) else {}
+
+
+def _is_test(cell) -> bool:
+    m = _meta(cell)
+    return cell.cell_type == "code" and bool(m.get("grade")) and not m.get("solution")
+
+
+def plan(student, source) -> tuple[list, list[str]]:
+    """[(kind, cell)] in run order, plus notes on what had to be repaired."""
+    by_id = {_meta(c).get("grade_id"): c for c in source.cells if _meta(c).get("grade_id")}
+    steps, seen, notes = [], set(), []
+    for cell in student.cells:
+        if not isinstance(cell, dict) or "source" not in cell:
+            continue
+        gid = _meta(cell).get("grade_id")
+        src = by_id.get(gid) if gid not in seen else None
+        if src is None:
+            steps.append(("student" if cell.get("cell_type") == "code" else "text", cell))
+            continue
+        seen.add(gid)
+        m = _meta(src)
+        if _is_test(src):
+            steps.append(("test", copy.deepcopy(src)))
+        elif m.get("solution"):
+            answer = copy.deepcopy(src)
+            answer.source = cell.get("source", "") if isinstance(cell.get("source"), str) else "".join(cell["source"])
+            kind = "manual" if m.get("grade") else "answer"
+            steps.append((kind if src.cell_type == "code" else f"{kind}-text", answer))
+        else:
+            steps.append(("setup" if src.cell_type == "code" else "text", copy.deepcopy(src)))
+    missing = [c for c in source.cells if _meta(c).get("grade_id") and _meta(c).get("grade_id") not in seen]
+    for src in missing:
+        m = _meta(src)
+        if _is_test(src):
+            steps.append(("test", copy.deepcopy(src)))
+            notes.append(f"test cell {m['grade_id']} was missing or edited out; restored from source")
+        elif m.get("locked") and src.cell_type == "code":
+            steps.insert(0, ("setup", copy.deepcopy(src)))
+        elif m.get("grade"):
+            blank = copy.deepcopy(src)
+            steps.append(("manual-missing", blank))
+            notes.append(f"answer cell {m['grade_id']} was missing (metadata stripped?)")
+    return steps, notes
+
+
+def grade_notebook(raw: bytes, source, release, zygote: Zygote, limits: Limits, transform=None) -> dict:
+    """Grade one notebook; returns plain data (outcomes, the autograded notebook as JSON, flags)."""
+    started = time.monotonic()
+    student, problem = read_submission(raw)
+    test_cells = [c for c in source.cells if _is_test(c) or (_meta(c).get("grade") and _meta(c).get("solution"))]
+    if student is None:
+        outcomes = [CellOutcome(_meta(c)["grade_id"], "test" if _is_test(c) else "manual",
+                                float(_meta(c).get("points", 0)), score=0.0, needs_manual=True, reason=problem)
+                    for c in test_cells]
+        return {"status": "unreadable", "reason": problem, "cells": [outcome_dict(o) for o in outcomes],
+                "autograded": None, "flags": [], "notes": [], "stops": [], "seconds": time.monotonic() - started}
+    release_checksums = {_meta(c).get("grade_id"): _meta(c).get("checksum") for c in release.cells}
+    steps, notes = plan(student, source)
+    box = Sandboxed(zygote, limits)
+    outcomes, flags, cells_out = [], [], []
+    deadline = started + limits.notebook_seconds
+    try:
+        for kind, cell in steps:
+            cell = nbformat.from_dict(cell)
+            gid = _meta(cell).get("grade_id", "")
+            if kind in ("student", "answer", "manual") and cell.source.strip():
+                flags += [f.to_dict() for f in scan_cell(cell.source, gid or "(unlabelled)", transform)]
+            if kind == "test":
+                points = float(_meta(cell).get("points", 0))
+                if time.monotonic() > deadline:
+                    score, report, error = 0.0, "", "notebook time limit exceeded"
+                else:
+                    score, report, error = run_test_cell(cell.source, box, points)
+                cell.outputs = _test_outputs(report, score, error)
+                outcomes.append(CellOutcome(gid, "test", points, score, report, error,
+                                            needs_manual=bool(error and "stopped" in error), reason=error))
+            elif cell.cell_type == "code" and kind in ("student", "setup", "answer", "manual"):
+                if time.monotonic() > deadline:
+                    reply = {"error": "notebook time limit exceeded"}
+                else:
+                    reply = box.run_cell(cell.source)
+                cell.outputs = _code_outputs(reply)
+                cell.execution_count = None
+            if kind in ("manual", "manual-text", "manual-missing"):
+                points = float(_meta(cell).get("points", 0))
+                unchanged = kind == "manual-missing" or compute_checksum(cell) == release_checksums.get(gid)
+                outcomes.append(CellOutcome(gid, "manual", points, 0.0 if unchanged else None,
+                                            needs_manual=not unchanged,
+                                            reason="" if kind != "manual-missing" else "answer cell missing"))
+            cells_out.append(cell)
+    finally:
+        box.close()
+    autograded = copy.deepcopy(student)
+    autograded.cells = cells_out
+    return {"status": "graded", "reason": "", "cells": [outcome_dict(o) for o in outcomes],
+            "autograded": nbformat.writes(autograded), "flags": flags, "notes": notes,
+            "stops": list(box.stops), "seconds": time.monotonic() - started}
+
+
+def _test_outputs(report: str, score: float, error: str) -> list:
+    outputs = []
+    if report:
+        outputs.append(new_output("stream", name="stdout", text=report))
+    if error:
+        name, _, value = error.partition(": ")
+        outputs.append(new_output("error", ename=name or "Error", evalue=value, traceback=[error]))
+    else:
+        outputs.append(new_output("execute_result", data={"text/plain": repr(float(score))}, execution_count=None))
+    return outputs
+
+
+def _code_outputs(reply: dict) -> list:
+    outputs = []
+    text = reply.get("output")
+    if isinstance(text, str) and text:
+        outputs.append(new_output("stream", name="stdout", text=text[:20000]))
+    for png in (reply.get("images") or [])[:3]:
+        if isinstance(png, str) and len(png) < 2_000_000 and base64.b64decode(png, validate=True)[:8] == b"\x89PNG\r\n\x1a\n":
+            outputs.append(new_output("display_data", data={"image/png": png}))
+    error = reply.get("error")
+    if isinstance(error, str) and error:
+        name, _, value = error.partition(": ")
+        outputs.append(new_output("error", ename=name[:60] or "Error", evalue=value[:500], traceback=[error[:600]]))
+    return outputs
+
+
+def source_notebook(path) -> Optional[nbformat.NotebookNode]:
+    return nbformat.read(str(path), as_version=4)

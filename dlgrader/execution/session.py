@@ -1,0 +1,188 @@
+"""The grader's side of a sandbox: start the zygote, open a session per submission, talk to it.
+
+Every reply is decoded as plain data; a session that breaks the protocol, runs out of time or dies
+is killed (its whole PID namespace with it) and reported, never trusted.
+"""
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+from typing import Callable, Optional
+
+from . import codec
+from .sandbox import Policy
+
+
+class SandboxUnavailable(RuntimeError):
+    pass
+
+
+class SessionDied(RuntimeError):
+    """The sandboxed process ended, broke the protocol or ran out of time."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Zygote:
+    """One pre-warmed zygote process; `spawn()` gives a fresh isolated session from it."""
+
+    def __init__(self, policy: Policy, isolate: bool = True):
+        self.policy = policy
+        self.isolate = isolate
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
+               "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+        self.proc = subprocess.Popen([sys.executable, "-I", "-m", "dlgrader.execution.zygote",
+                                      str(child.fileno())], pass_fds=[child.fileno()], env=env,
+                                     cwd="/", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE)
+        child.close()
+        self.control = parent
+        ready, _, _ = select.select([parent], [], [], 60)
+        if not ready or parent.recv(16) != b"ready\n":
+            err = self.proc.stderr.read().decode(errors="replace")[-300:] if self.proc.poll() is not None else ""
+            raise SandboxUnavailable(f"the sandbox zygote did not start {err.strip()}")
+
+    def spawn(self, timeout: float = 30.0) -> "Session":
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        request = json.dumps({"policy": self.policy.to_dict(), "isolate": self.isolate}).encode()
+        try:
+            socket.send_fds(self.control, [request], [theirs.fileno()])
+        except OSError as exc:
+            raise SandboxUnavailable(f"the sandbox zygote is gone: {exc}") from None
+        finally:
+            theirs.close()
+        session = Session(ours)
+        session.start(timeout)
+        return session
+
+    def close(self) -> None:
+        try:
+            self.control.close()
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.proc.wait()
+
+
+class Session:
+    def __init__(self, sock: socket.socket):
+        self.sock = sock
+        self.pid: Optional[int] = None
+        self.dead: Optional[str] = None
+        self.callbacks: dict[int, Callable] = {}
+
+    # ---- life cycle --------------------------------------------------------------------------
+    def start(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        ready = False
+        while self.pid is None or not ready:
+            msg = self._recv(deadline)
+            op = msg.get("op")
+            if op == "pid":
+                self.pid = int(msg["pid"])
+            elif op == "ready":
+                ready = True
+            elif op == "fatal":
+                self.kill()
+                raise SandboxUnavailable(str(msg.get("error")))
+            else:
+                self._die("protocol error at start")
+
+    def kill(self) -> None:
+        if self.pid:
+            for sig_target in (lambda: os.killpg(self.pid, signal.SIGKILL), lambda: os.kill(self.pid, signal.SIGKILL)):
+                try:
+                    sig_target()
+                except (ProcessLookupError, PermissionError):
+                    pass
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        if not self.dead:
+            try:
+                self.sock.sendall(codec.pack({"op": "bye"}))
+            except OSError:
+                pass
+        self.kill()
+
+    # ---- requests ----------------------------------------------------------------------------
+    def request(self, message: dict, timeout: float) -> dict:
+        """Send one request; serve the sandbox's callbacks until its reply arrives."""
+        if self.dead:
+            raise SessionDied(self.dead)
+        deadline = time.monotonic() + timeout
+        try:
+            self.sock.sendall(codec.pack(message))
+        except (OSError, codec.CodecError) as exc:
+            self._die(f"could not send to the sandbox ({exc})")
+        while True:
+            reply = self._recv(deadline)
+            if reply.get("op") == "callback":
+                self._answer_callback(reply)
+                continue
+            return reply
+
+    def register_callback(self, fn: Callable) -> dict:
+        number = len(self.callbacks) + 1
+        self.callbacks[number] = fn
+        return {"__callback__": number}
+
+    def _answer_callback(self, msg: dict) -> None:
+        fn = self.callbacks.get(msg.get("id"))
+        try:
+            if fn is None:
+                raise LookupError("unknown callback")
+            from ..verdicts.checks import quiet
+            with quiet():
+                value = fn(*codec.decode(msg.get("args", [])), **codec.decode(msg.get("kwargs", {})))
+            reply = {"value": codec.encode(value)}
+        except Exception as exc:
+            reply = {"error": f"{type(exc).__name__}: {str(exc)[:200]}"}
+        try:
+            self.sock.sendall(codec.pack(reply))
+        except (OSError, codec.CodecError) as exc:
+            self._die(f"could not answer the sandbox ({exc})")
+
+    def _recv(self, deadline: float) -> dict:
+        header = self._exact(codec.header_size(), deadline)
+        try:
+            length = codec.body_length(header)
+            return codec.unpack(self._exact(length, deadline))
+        except codec.CodecError as exc:
+            self._die(f"the submission sent malformed data ({exc})")
+
+    def _exact(self, n: int, deadline: float) -> bytes:
+        chunks, got = [], 0
+        while got < n:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self._die("time limit exceeded")
+            ready, _, _ = select.select([self.sock], [], [], remaining)
+            if not ready:
+                self._die("time limit exceeded")
+            try:
+                chunk = self.sock.recv(min(n - got, 1 << 20))
+            except OSError:
+                chunk = b""
+            if not chunk:
+                self._die("the submission's process ended unexpectedly")
+            chunks.append(chunk)
+            got += len(chunk)
+        return b"".join(chunks)
+
+    def _die(self, reason: str):
+        self.dead = reason
+        self.kill()
+        raise SessionDied(reason)

@@ -1,0 +1,104 @@
+"""The pre-warmed process that forks one sandbox per submission.
+
+Started once per worker with `python -I -m dlgrader.execution.zygote FD` (isolated mode: no
+current folder on sys.path, no PYTHON* variables). It imports numpy and IPython's cell transformer
+once, then for every request received on the control socket forks a child that enters the sandbox
+and serves the submission on the socket passed along with the request. It never loads the course's
+reference or tests, so a forked sandbox has nothing of them in memory.
+"""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import socket
+import sys
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import numpy  # noqa: E402,F401  (warm: every sandbox starts with numpy imported)
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+import matplotlib.pyplot  # noqa: E402,F401  (the plotting cell must not pay for the import)
+from IPython.core.inputtransformer2 import TransformerManager  # noqa: E402
+
+from . import sandbox  # noqa: E402
+from .inside import Channel, Runner  # noqa: E402
+
+_transformer = TransformerManager()
+
+
+def _transform(source: str) -> str:
+    return _transformer.transform_cell(source)
+
+
+def _child(session_fd: int, policy: sandbox.Policy, isolate: bool) -> None:
+    """Runs in the forked child C: make the sandboxed process B, report its pid, wait for it."""
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    sandbox.prctl(sandbox.PR_SET_PDEATHSIG, 9)
+    sock = socket.socket(fileno=session_fd)
+    channel = Channel(sock)
+    try:
+        pid = sandbox.isolate() if isolate else os.fork()
+    except OSError as exc:
+        channel.send({"op": "fatal", "error": f"cannot create the sandbox: {exc}"})
+        os._exit(1)
+    if pid == 0:
+        try:
+            os.setpgid(0, 0)
+            if isolate:
+                sandbox.confine(policy, keep_fds=(session_fd,))
+            else:
+                for res, value in ((resource.RLIMIT_AS, policy.memory_bytes),
+                                   (resource.RLIMIT_CPU, policy.cpu_seconds),
+                                   (resource.RLIMIT_FSIZE, policy.file_bytes)):
+                    resource.setrlimit(res, (value, value))
+        except BaseException as exc:
+            channel.send({"op": "fatal", "error": f"cannot enter the sandbox: {exc}"})
+            os._exit(1)
+        Runner(channel, _transform).serve()
+        os._exit(0)
+    channel.send({"op": "pid", "pid": pid})
+    sock.close()
+    while True:
+        try:
+            os.waitpid(pid, 0)
+            break
+        except ChildProcessError:
+            break
+        except InterruptedError:
+            continue
+    os._exit(0)
+
+
+def serve(control: socket.socket) -> None:
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)   # children are reaped automatically
+    sandbox.prctl(sandbox.PR_SET_PDEATHSIG, 9)      # die with the worker that started us
+    control.sendall(b"ready\n")
+    while True:
+        try:
+            data, fds, _flags, _addr = socket.recv_fds(control, 65536, 1)
+        except OSError:
+            return
+        if not data:
+            return
+        request = json.loads(data.decode())
+        policy = sandbox.Policy.from_dict(request["policy"])
+        session_fd = fds[0]
+        if os.fork() == 0:
+            control.close()
+            _child(session_fd, policy, bool(request.get("isolate", True)))
+        os.close(session_fd)
+
+
+def main() -> None:
+    control = socket.socket(fileno=int(sys.argv[1]))
+    serve(control)
+
+
+if __name__ == "__main__":
+    main()

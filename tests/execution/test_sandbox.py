@@ -1,0 +1,149 @@
+"""The sandbox holds: tests try the network, the course, the filesystem and leftover processes."""
+from __future__ import annotations
+
+import os
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from dlgrader.execution.sandbox import default_policy, probe
+from dlgrader.execution.session import SessionDied, Zygote
+
+from ..conftest import ROOT
+
+UID = 64900
+
+
+@pytest.fixture(scope="module")
+def zygote(tmp_path_factory):
+    course = tmp_path_factory.mktemp("sandboxed") / "course"
+    (course / "source").mkdir(parents=True)
+    (course / "source" / "secret.txt").write_text("hidden tests")
+    (course / "gradebook.db").write_text("grades")
+    z = Zygote(default_policy([str(course), str(ROOT)], UID))
+    z.course = course
+    yield z
+    z.close()
+
+
+def run(zygote, source: str, timeout: float = 10) -> dict:
+    session = zygote.spawn()
+    try:
+        return session.request({"op": "cell", "source": source}, timeout)
+    finally:
+        session.close()
+
+
+def sandbox_processes() -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid == UID:
+                    pids.append(int(entry.name))
+            except FileNotFoundError:
+                pass
+    return pids
+
+
+def test_probe_reports_a_working_sandbox():
+    assert probe([str(ROOT)], UID) == ""
+
+
+def test_runs_as_an_unprivileged_user(zygote):
+    reply = run(zygote, "import os\nprint(os.getuid(), os.getgid(), os.getcwd())")
+    assert reply["output"].split() == [str(UID), str(UID), "/tmp"]
+
+
+def test_no_network_even_to_a_loopback_listener(zygote):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.setblocking(False)
+    port = listener.getsockname()[1]
+    reply = run(zygote, f"import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=2)")
+    assert "error" in reply and ("unreachable" in reply["error"] or "refused" in reply["error"])
+    with pytest.raises(BlockingIOError):
+        listener.accept()                      # nothing ever arrived
+    listener.close()
+
+
+def test_course_source_gradebook_and_home_are_invisible(zygote):
+    course = zygote.course
+    for path in (course / "source" / "secret.txt", course / "gradebook.db", ROOT / "reference" / "ps2.py",
+                 Path.home() / ".bashrc"):
+        reply = run(zygote, f"print(open({str(path)!r}).read())")
+        assert "FileNotFoundError" in reply.get("error", ""), (path, reply)
+    for folder in (course, ROOT):
+        reply = run(zygote, f"import os\nprint(sorted(os.listdir({str(folder)!r})))")
+        # gone entirely, or an empty stand-in (the tool's checkout keeps only its .venv for Python)
+        assert "FileNotFoundError" in reply.get("error", "") or \
+            reply["output"].strip() in ("[]", "['.venv']"), reply
+
+
+def test_filesystem_is_read_only_except_a_private_scratch(zygote, tmp_path):
+    marker = f"/tmp/dlgrader-sandbox-marker-{os.getpid()}"
+    target = tmp_path / "written-by-student"
+    reply = run(zygote, f"open({marker!r}, 'w').write('scratch ok')\nprint(open({marker!r}).read())\n"
+                        f"open({str(target)!r}, 'w')")
+    assert reply["output"].strip() == "scratch ok"
+    assert "Read-only file system" in reply["error"] or "No such file" in reply["error"]
+    assert not Path(marker).exists() and not target.exists()
+    reply = run(zygote, "open('/etc/dlgrader-was-here', 'w')")
+    assert "Read-only file system" in reply["error"]
+    assert not Path("/etc/dlgrader-was-here").exists()
+
+
+def test_no_process_survives_the_submission(zygote):
+    session = zygote.spawn()
+    reply = session.request({"op": "cell", "source":
+                             "import os, subprocess\n"
+                             "kids = [subprocess.Popen(['sleep', '300']) for _ in range(3)]\n"
+                             "if os.fork() == 0:\n    os.setsid()\n    import time\n    time.sleep(300)\n"
+                             "print(len(kids))"}, 10)
+    assert reply.get("output", "").strip() == "3"
+    assert len(sandbox_processes()) >= 5
+    session.close()
+    deadline = time.monotonic() + 5
+    while sandbox_processes() and time.monotonic() < deadline:
+        time.sleep(0.05)                       # the kernel tears the PID namespace down
+    assert sandbox_processes() == []
+
+
+def test_limits_memory_processes_output(zygote):
+    assert "MemoryError" in run(zygote, "x = bytearray(8 * 1024**3)")["error"]
+    reply = run(zygote, "import os\nn = 0\ntry:\n    while True:\n        if os.fork() == 0:\n"
+                        "            import time; time.sleep(30)\n        n += 1\nexcept OSError:\n    print(n)")
+    assert 0 < int(reply["output"].strip()) < 64
+    reply = run(zygote, "for _ in range(2000):\n    print('x' * 10000)")
+    assert reply["ok"] and len(reply["output"]) < 20000 and "dropped" in reply["output"]
+    assert "File too large" in run(zygote, "open('/tmp/big', 'wb').write(b'0' * 64 * 1024**2)").get("error", "") \
+        or "No space" in run(zygote, "open('/tmp/big', 'wb').write(b'0' * 64 * 1024**2)").get("error", "")
+
+
+def test_runaway_code_is_stopped_by_the_time_limit(zygote):
+    session = zygote.spawn()
+    started = time.monotonic()
+    with pytest.raises(SessionDied, match="time limit"):
+        session.request({"op": "cell", "source": "while True:\n    pass"}, 1.0)
+    assert time.monotonic() - started < 3
+    assert session.dead
+
+
+def test_killing_itself_or_its_parent_only_ends_the_sandbox(zygote):
+    session = zygote.spawn()
+    with pytest.raises(SessionDied):
+        session.request({"op": "cell", "source": "import os\nos._exit(3)"}, 5)
+    # PID 1 of its namespace: its "parent" is outside (getppid() == 0) and out of reach
+    for attack in ("import os, signal\nos.kill(os.getppid(), signal.SIGKILL)",
+                   "import os, signal\nos.kill(0, signal.SIGKILL)", "import os, signal\nos.kill(-1, signal.SIGKILL)"):
+        session = zygote.spawn()
+        try:
+            session.request({"op": "cell", "source": attack}, 5)
+        except SessionDied:
+            pass
+        session.close()
+    assert run(zygote, "print('zygote still fine')")["output"].strip() == "zygote still fine"
+    assert os.getppid() > 1                    # and we, the grader, are alive to say so
