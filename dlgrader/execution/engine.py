@@ -25,7 +25,7 @@ from .session import SessionDied, Zygote
 CELL_SECONDS = 10.0
 CALL_SECONDS = 10.0
 NOTEBOOK_SECONDS = 120.0
-MAX_RESTARTS = 3
+MAX_RESTARTS = 6
 
 
 class SubmissionStopped(RuntimeError):
