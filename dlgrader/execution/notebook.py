@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import base64
 import copy
+import json
 import time
 from typing import Optional
 
 import nbformat
-from nbformat.v4 import new_output
 
 from nbgrader.utils import compute_checksum
 
@@ -33,7 +33,9 @@ def read_submission(raw: bytes):
     except UnicodeDecodeError as exc:
         return None, f"notebook is not UTF-8 text (byte {exc.start})"
     try:
-        nb = nbformat.reads(text, as_version=4)
+        nb = nbformat.reader.reads(text)          # parse only; full schema validation is slow
+        if nb.get("nbformat") != 4:
+            nb = nbformat.convert(nb, 4)
     except Exception as exc:
         return None, f"notebook is not valid JSON/ipynb ({str(exc).splitlines()[0][:120]})"
     if not isinstance(nb.get("cells"), list):
@@ -139,19 +141,26 @@ def grade_notebook(raw: bytes, source, release, zygote: Zygote, limits: Limits, 
     autograded = copy.deepcopy(student)
     autograded.cells = cells_out
     return {"status": "graded", "reason": "", "cells": [outcome_dict(o) for o in outcomes],
-            "autograded": nbformat.writes(autograded), "flags": flags, "notes": notes,
+            "autograded": json.dumps(autograded, indent=1, sort_keys=True, ensure_ascii=False), "flags": flags, "notes": notes,
             "stops": list(box.stops), "seconds": time.monotonic() - started}
 
 
+def _stream(text: str) -> dict:
+    return {"output_type": "stream", "name": "stdout", "text": text}
+
+
+def _error(text: str) -> dict:
+    name, _, value = text.partition(": ")
+    return {"output_type": "error", "ename": name[:60] or "Error", "evalue": value[:500], "traceback": [text[:600]]}
+
+
 def _test_outputs(report: str, score: float, error: str) -> list:
-    outputs = []
-    if report:
-        outputs.append(new_output("stream", name="stdout", text=report))
+    outputs = [_stream(report)] if report else []
     if error:
-        name, _, value = error.partition(": ")
-        outputs.append(new_output("error", ename=name or "Error", evalue=value, traceback=[error]))
+        outputs.append(_error(error))
     else:
-        outputs.append(new_output("execute_result", data={"text/plain": repr(float(score))}, execution_count=None))
+        outputs.append({"output_type": "execute_result", "data": {"text/plain": repr(float(score))},
+                        "metadata": {}, "execution_count": None})
     return outputs
 
 
@@ -159,15 +168,23 @@ def _code_outputs(reply: dict) -> list:
     outputs = []
     text = reply.get("output")
     if isinstance(text, str) and text:
-        outputs.append(new_output("stream", name="stdout", text=text[:20000]))
+        outputs.append(_stream(text[:20000]))
     for png in (reply.get("images") or [])[:3]:
-        if isinstance(png, str) and len(png) < 2_000_000 and base64.b64decode(png, validate=True)[:8] == b"\x89PNG\r\n\x1a\n":
-            outputs.append(new_output("display_data", data={"image/png": png}))
+        if _is_png(png):
+            outputs.append({"output_type": "display_data", "data": {"image/png": png}, "metadata": {}})
     error = reply.get("error")
     if isinstance(error, str) and error:
-        name, _, value = error.partition(": ")
-        outputs.append(new_output("error", ename=name[:60] or "Error", evalue=value[:500], traceback=[error[:600]]))
+        outputs.append(_error(error))
     return outputs
+
+
+def _is_png(data) -> bool:
+    if not isinstance(data, str) or len(data) > 2_000_000:
+        return False
+    try:
+        return base64.b64decode(data, validate=True)[:8] == b"\x89PNG\r\n\x1a\n"
+    except ValueError:
+        return False
 
 
 def source_notebook(path) -> Optional[nbformat.NotebookNode]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import resource
 import signal
 import socket
@@ -30,9 +31,12 @@ from . import sandbox  # noqa: E402
 from .inside import Channel, Runner  # noqa: E402
 
 _transformer = TransformerManager()
+_MAGIC = re.compile(r"^\s*[%!]|\?\s*$", re.M)   # IPython syntax only: plain Python needs no transform
 
 
 def _transform(source: str) -> str:
+    if not _MAGIC.search(source):
+        return source
     return _transformer.transform_cell(source)
 
 

@@ -6,6 +6,7 @@ never changes a score: it names what was tried and where, for a TA to look at.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import asdict, dataclass
 
 SUSPECT_MODULES = {
@@ -34,6 +35,9 @@ SUSPECT_ATTRIBUTES = {"__subclasses__", "__globals__", "__code__", "f_back", "f_
 PATCHED_MODULES = {"np", "numpy", "builtins", "__builtins__", "sys", "math", "os", "IPython", "Checks", "t"}
 
 
+_MAGIC = re.compile(r"^\s*[%!]|\?\s*$", re.M)
+
+
 @dataclass
 class Flag:
     cell: str
@@ -47,7 +51,7 @@ class Flag:
 
 def scan_cell(source: str, cell: str, transform=None) -> list[Flag]:
     try:
-        code = transform(source) if transform else source
+        code = transform(source) if transform and _MAGIC.search(source) else source
         tree = ast.parse(code)
     except (SyntaxError, ValueError):
         return []

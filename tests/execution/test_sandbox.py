@@ -147,3 +147,18 @@ def test_killing_itself_or_its_parent_only_ends_the_sandbox(zygote):
         session.close()
     assert run(zygote, "print('zygote still fine')")["output"].strip() == "zygote still fine"
     assert os.getppid() > 1                    # and we, the grader, are alive to say so
+
+
+def test_grading_refuses_when_the_sandbox_cannot_be_made(monkeypatch, tmp_path):
+    """Without namespaces (e.g. not root) grading stops with one clear line, unless told unsafe."""
+    from dlgrader.course import Course
+    from dlgrader.errors import DlgraderError
+    from dlgrader.execution import batch, sandbox
+
+    def no_namespaces():
+        raise PermissionError(1, "Operation not permitted")
+    monkeypatch.setattr(sandbox, "isolate", no_namespaces)
+    course = Course(tmp_path)
+    with pytest.raises(DlgraderError, match="refusing to run student code unsandboxed"):
+        batch.probe_sandbox(course, unsafe=False)
+    batch.probe_sandbox(course, unsafe=True)          # the explicit flag skips the check
