@@ -133,14 +133,34 @@ def feedback(assignment, do_release, course_path):
 
 @main.command()
 @click.option("--to", "to", default="grades.csv", show_default=True, type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["nbgrader", "canvas", "moodle"]), default="nbgrader",
+              show_default=True, help="nbgrader's CSV, or an LMS gradebook import file.")
 @course_option
 @friendly
-def export(to, course_path):
-    """Export all grades to CSV (nbgrader's format)."""
-    from .report.export import export_csv
+def export(to, fmt, course_path):
+    """Export all grades to CSV (nbgrader's format, or Canvas/Moodle import files)."""
+    from .report import export as exports
     course = _course(course_path)
-    rows = export_csv(course, Path(to))
-    console.print(f"exported {len(rows)} row(s) to {Path(to).resolve()}")
+    if fmt == "nbgrader":
+        rows = exports.export_csv(course, Path(to))
+        console.print(f"exported {len(rows)} row(s) to {Path(to).resolve()}")
+    else:
+        path = (exports.export_canvas if fmt == "canvas" else exports.export_moodle)(course, Path(to))
+        console.print(f"wrote the {fmt} gradebook import file {path.resolve()}")
+
+
+@main.command()
+@click.argument("assignments", nargs=-1)
+@click.option("--to", "to", default="report.html", show_default=True, type=click.Path(dir_okay=False))
+@course_option
+@friendly
+def report(assignments, to, course_path):
+    """Write the grading report (one self-contained HTML page) for ASSIGNMENTS (default: all)."""
+    from .report.page import write_report
+    course = _course(course_path)
+    names = [course.check_assignment(a) for a in assignments] or course.assignments()
+    path = write_report(course, names, Path(to))
+    console.print(f"report: {path.resolve()}")
 
 
 @main.command()

@@ -17,7 +17,8 @@ from ..feedback.generate import generate as generate_feedback
 from ..gradebook.scores import submission_scores
 from ..progress import bar, status
 from ..progress import out as console
-from ..report.export import export_csv
+from ..report.export import export_canvas, export_csv
+from ..report.page import write_report
 from ..report.summary import grade_table
 from ..verdicts import reference
 from .cohort import BROKEN, fill_notebook, make_cohort
@@ -84,6 +85,8 @@ def run_demo(template: Course, workdir: Path, n_students: int = 32, assignments:
         results[name] = submission_scores(course, name)
         generate_feedback(course, name)
     rows = export_csv(course, course.root / "grades.csv")
+    export_canvas(course, course.root / "grades-canvas.csv")
+    report_path = write_report(course, names, course.root / "report.html")
 
     console.print(grade_table(results, title=f"Grades ({len(people)} students)", failed=failed))
     kinds = {p.student: p.describe() for p in people}
@@ -94,10 +97,12 @@ def run_demo(template: Course, workdir: Path, n_students: int = 32, assignments:
     pages = sorted(course.feedback.glob("*/*/*.html"))
     console.print(f"grades.csv: {course.root / 'grades.csv'} ({len(rows)} rows)")
     console.print(f"feedback:   {len(pages)} HTML page(s) under {course.feedback}")
+    console.print(f"canvas:     {course.root / 'grades-canvas.csv'}")
+    console.print(f"report:     {report_path}")
     console.print(f"done in {time.monotonic() - started:.0f} s")
     missing = [p.student for p in people if p.kind != BROKEN
                and any(not any(s.student == p.student for s in results[n]) for n in names)]
     if missing:
         raise DlgraderError(f"submissions of {', '.join(missing)} were not graded")
     return {"course": course, "people": people, "results": results, "failed": failed, "rows": rows,
-            "feedback": pages}
+            "feedback": pages, "report": report_path}

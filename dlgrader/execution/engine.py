@@ -42,6 +42,7 @@ class CellOutcome:
     error: str = ""
     needs_manual: bool = False
     reason: str = ""
+    checks: list = field(default_factory=list)    # per-check records (see verdicts.checks)
 
 
 @dataclass
@@ -214,14 +215,15 @@ def _split_last_expression(source: str):
     return compile(tree, "<test>", "exec"), (compile(last, "<test>", "eval") if last else None)
 
 
-def run_test_cell(source: str, box: Sandboxed, max_score: float) -> tuple[float, str, str]:
-    """Execute an instructor's test cell; return (score, printed report, error)."""
+def run_test_cell(source: str, box: Sandboxed, max_score: float) -> tuple[float, str, str, list]:
+    """Execute an instructor's test cell; return (score, printed report, error, check records)."""
     student = StudentNamespace(box)
     env = {"__builtins__": builtins, "np": np, "__name__": "__dlgrader_test__"}
     local = _CellLocals(student)
     out = io.StringIO()
     value, error = None, ""
-    with checks.student_namespace(student), contextlib.redirect_stdout(out), checks.quiet_warnings():
+    with checks.student_namespace(student), contextlib.redirect_stdout(out), checks.quiet_warnings(), \
+            checks.collecting() as created:
         try:
             body, last = _split_last_expression(source)
             exec(body, env, local)
@@ -231,11 +233,12 @@ def run_test_cell(source: str, box: Sandboxed, max_score: float) -> tuple[float,
             error = str(exc)
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
+    records = [r.to_dict() for t in created for r in t.results]
     if error:
-        return 0.0, out.getvalue(), error
+        return 0.0, out.getvalue(), error, records
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
-        return float(min(max(float(value), 0.0), max_score)), out.getvalue(), ""
-    return max_score, out.getvalue(), ""
+        return float(min(max(float(value), 0.0), max_score)), out.getvalue(), "", records
+    return max_score, out.getvalue(), "", records
 
 
 def outcome_dict(o: CellOutcome) -> dict:

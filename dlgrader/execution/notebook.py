@@ -116,12 +116,13 @@ def grade_notebook(raw: bytes, source, release, zygote: Zygote, limits: Limits, 
             if kind == "test":
                 points = float(_meta(cell).get("points", 0))
                 if time.monotonic() > deadline:
-                    score, report, error = 0.0, "", "notebook time limit exceeded"
+                    score, report, error, records = 0.0, "", "notebook time limit exceeded", []
                 else:
-                    score, report, error = run_test_cell(cell.source, box, points)
+                    score, report, error, records = run_test_cell(cell.source, box, points)
                 cell.outputs = _test_outputs(report, score, error)
                 outcomes.append(CellOutcome(gid, "test", points, score, report, error,
-                                            needs_manual=bool(error and "stopped" in error), reason=error))
+                                            needs_manual=bool(error and "stopped" in error), reason=error,
+                                            checks=records))
             elif cell.cell_type == "code" and kind in ("student", "setup", "answer", "manual"):
                 if time.monotonic() > deadline:
                     reply = {"error": "notebook time limit exceeded"}

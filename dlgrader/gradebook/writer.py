@@ -5,6 +5,7 @@ scores on a re-grade), so Formgrader, `nbgrader export` and `nbgrader generate_f
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import warnings
@@ -29,12 +30,32 @@ def read_timestamp(folder: Path) -> Optional[datetime]:
         return None
 
 
+VERDICTS_FILE = "dlgrader-verdicts.json"
+
+
+def late_submission_plugin(course: Course):
+    """The course's late-submission plugin, configured from nbgrader_config.py like stock nbgrader."""
+    from nbgrader.plugins import LateSubmissionPlugin
+    from traitlets.config.loader import PyFileConfigLoader
+    from traitlets.utils.importstring import import_item
+    try:
+        config = PyFileConfigLoader("nbgrader_config.py", path=str(course.root)).load_config()
+    except Exception:
+        from traitlets.config import Config
+        config = Config()
+    plugin_class = config.AssignLatePenalties.get("plugin_class", LateSubmissionPlugin)
+    if isinstance(plugin_class, str):
+        plugin_class = import_item(plugin_class)
+    return plugin_class(config=config)
+
+
 class GradebookWriter:
     """Keeps one gradebook connection open for a whole batch."""
 
     def __init__(self, course: Course):
         self.course = course
         self.gb = Gradebook(course.db_url, course.course_id)
+        self.late_plugin = late_submission_plugin(course)
 
     def close(self) -> None:
         self.gb.close()
@@ -66,7 +87,19 @@ class GradebookWriter:
                 cell = cells.get(comment.name)
                 reason = (cell or {}).get("reason") or ((result or {}).get("reason") if result else "")
                 comment.auto_comment = reason or None
+        self.gb.db.flush()
+        self._late_penalties(submission, student)
         self.gb.db.commit()
+
+    def _late_penalties(self, submission, student: str) -> None:
+        """nbgrader's late-submission plugin, as configured for the course (AssignLatePenalties)."""
+        late = submission.total_seconds_late or 0
+        for nb in submission.notebooks:
+            nb.late_submission_penalty = None
+            if late > 0:
+                penalty = self.late_plugin.late_submission_penalty(student, nb.score, late)
+                if penalty is not None:
+                    nb.late_submission_penalty = min(max(float(penalty), 0.0), float(nb.score))
 
     def _write_autograded(self, assignment: str, student: str, results: dict, submitted: Path) -> None:
         dest = self.course.autograded / student / assignment
@@ -78,8 +111,14 @@ class GradebookWriter:
                 continue
             if item.is_file():
                 shutil.copy2(item, dest / item.name)
+        verdicts = {}
         for name, result in results.items():
             text = result.get("autograded")
             if text:
                 (dest / f"{name}.ipynb").write_text(text, encoding="utf-8")
+            verdicts[name] = {"status": result.get("status"), "reason": result.get("reason", ""),
+                              "cells": result.get("cells", []), "flags": result.get("flags", []),
+                              "stops": result.get("stops", []), "notes": result.get("notes", [])}
+        # the per-check verdicts, for the report (grader data: written by the grader, read by it)
+        (dest / VERDICTS_FILE).write_text(json.dumps(verdicts, indent=1), encoding="utf-8")
         os.chmod(dest, 0o755)

@@ -23,6 +23,20 @@ from .mistakes import Mistake
 _NAMESPACE: contextvars.ContextVar = contextvars.ContextVar("dlgrader_student_namespace", default=None)
 
 
+_CREATED: contextvars.ContextVar = contextvars.ContextVar("dlgrader_checks_created", default=None)
+
+
+@contextlib.contextmanager
+def collecting():
+    """Collect every Checks object created inside the block (the engine reads their results)."""
+    created: list = []
+    token = _CREATED.set(created)
+    try:
+        yield created
+    finally:
+        _CREATED.reset(token)
+
+
 @contextlib.contextmanager
 def student_namespace(namespace):
     token = _NAMESPACE.set(namespace)
@@ -39,10 +53,17 @@ class CheckResult:
     passed: bool
     message: str = ""
     hidden: bool = False
+    mistake: str = ""        # the named common mistake the wrong answer matched, "target: key"
+    answer: Optional[str] = None   # the option chosen, for multiple-choice checks
 
     @property
     def earned(self) -> float:
         return self.points if self.passed else 0.0
+
+    def to_dict(self) -> dict:
+        return {"description": self.description, "points": self.points, "passed": self.passed,
+                "message": self.message, "hidden": self.hidden, "mistake": self.mistake,
+                "answer": self.answer}
 
 
 @dataclass
@@ -98,6 +119,9 @@ class Checks:
         self._ns = namespace if namespace is not None else sys._getframe(1).f_globals
         self._in_hidden = False
         self._ran_hidden = False
+        created = _CREATED.get()
+        if created is not None:
+            created.append(self)
 
     # ---- reaching the student's code -------------------------------------------------------
     def lookup(self, name: str):
@@ -123,9 +147,11 @@ class Checks:
         return Call(value=value)
 
     # ---- recording -------------------------------------------------------------------------
-    def record(self, description: str, passed: bool, message: str = "", points: float = 1.0) -> bool:
+    def record(self, description: str, passed: bool, message: str = "", points: float = 1.0,
+               mistake: str = "", answer: Optional[str] = None) -> bool:
         self.results.append(CheckResult(description, float(points), bool(passed),
-                                         "" if passed else message, self._in_hidden))
+                                         "" if passed else message, self._in_hidden,
+                                         "" if passed else mistake, answer))
         return bool(passed)
 
     def value_is_close(self, description: str, actual, expected, *, points: float = 1.0,
@@ -148,17 +174,17 @@ class Checks:
         result = self.call(name, *args, **kwargs)
         shown = f"{name}({_show_args(args, kwargs)})"
         if not result.ok:
-            hint = _hint_for_error(result.error, mistakes)
-            return self.record(description, False, f"{shown} raised {result.error}.{hint}", points)
+            hint, label = _hint_for_error(result.error, mistakes)
+            return self.record(description, False, f"{shown} raised {result.error}.{hint}", points, label)
         ok, reason = compare(result.value, expected, atol=atol, rtol=rtol, flexible_shape=flexible_shape)
         if ok and also is not None:
             extra = also(result.value)
             ok, reason = (not extra), extra
         if ok:
             return self.record(description, True, points=points)
-        hint = _hint_for_value(result.value, expected, args, kwargs, mistakes,
-                               atol=atol, rtol=rtol, flexible_shape=flexible_shape)
-        return self.record(description, False, f"{shown} {reason}.{hint}", points)
+        hint, label = _hint_for_value(result.value, expected, args, kwargs, mistakes,
+                                      atol=atol, rtol=rtol, flexible_shape=flexible_shape)
+        return self.record(description, False, f"{shown} {reason}.{hint}", points, label)
 
     def answer(self, description: str, name: str, expected, *, points: float = 1.0,
                atol: float = 1e-6, flexible_shape: bool = False, wrong: Optional[dict] = None) -> bool:
@@ -175,7 +201,8 @@ class Checks:
             return self.record(description, True, points=points)
         for wrong_value, hint in (wrong or {}).items():
             if same_value(value, wrong_value, atol=atol, rtol=0.0, flexible_shape=flexible_shape):
-                return self.record(description, False, f"`{name}` {reason}. Common mistake: {hint}", points)
+                return self.record(description, False, f"`{name}` {reason}. Common mistake: {hint}", points,
+                                   mistake=f"{name}: {hint}")
         return self.record(description, False, f"`{name}` {reason}.", points)
 
     def choice(self, description: str, name: str, correct: Optional[str] = None, *,
@@ -187,14 +214,16 @@ class Checks:
         raw = self._ns.get(name)
         option = normalise_option(raw)
         if option is None:
-            shown = "not defined" if name not in self._ns else f"{raw!r}"
+            shown = "not defined" if name not in self._ns else f"{raw!r}"[:40]
             return self.record(description, False,
-                               f"`{name}` must be one of \"a\", \"b\", \"c\", \"d\"; it is {shown}.", points)
+                               f"`{name}` must be one of \"a\", \"b\", \"c\", \"d\"; it is {shown}.", points,
+                               answer="")
         if correct is None or option == correct:
-            return self.record(description, True, points=points)
+            return self.record(description, True, points=points, answer=option)
         hint = (hints or {}).get(option)
         message = f"`{name}` = {option!r} is not the right option."
-        return self.record(description, False, message + (f" {hint}" if hint else ""), points)
+        return self.record(description, False, message + (f" {hint}" if hint else ""), points,
+                           mistake=f"{name}: {hint}" if hint else "", answer=option)
 
     def rng(self, salt: str = "") -> np.random.Generator:
         """A random generator seeded from the cell title: random cases, same every run."""
@@ -265,14 +294,14 @@ def _show_args(args, kwargs) -> str:
     return ", ".join(parts)
 
 
-def _hint_for_error(error: str, mistakes: Sequence[Mistake]) -> str:
+def _hint_for_error(error: str, mistakes: Sequence[Mistake]) -> tuple[str, str]:
     for m in mistakes:
         if m.matches_error(error):
-            return f" Common mistake: {m.hint}"
-    return ""
+            return f" Common mistake: {m.hint}", f"{m.target}: {m.key}"
+    return "", ""
 
 
-def _hint_for_value(value, expected, args, kwargs, mistakes, **tol) -> str:
+def _hint_for_value(value, expected, args, kwargs, mistakes, **tol) -> tuple[str, str]:
     for m in mistakes:
         if m.fn is None:
             continue
@@ -284,5 +313,5 @@ def _hint_for_value(value, expected, args, kwargs, mistakes, **tol) -> str:
         if same_value(wrong, expected, **tol):
             continue  # this mistake is invisible on this input
         if same_value(value, wrong, **tol):
-            return f" Common mistake: {m.hint}"
-    return ""
+            return f" Common mistake: {m.hint}", f"{m.target}: {m.key}"
+    return "", ""
