@@ -113,14 +113,29 @@ def _lines(code: str, numbers) -> str:
     return "\n".join(f"{n:3d}  {lines[n - 1]}" for n in numbers if 0 < n <= len(lines))
 
 
+def course_overview(sections: list[Section]) -> dict:
+    """Totals per student across the assignments in the report (for the course-wide page)."""
+    totals: dict[str, float] = {}
+    for section in sections:
+        for row in section.data.rows:
+            totals[row.student] = totals.get(row.student, 0.0) + row.score - row.penalty
+    possible = sum(section.stats["max"] for section in sections)
+    if not totals:
+        return {}
+    return {"students": len(totals), "possible": possible, "mean": statistics.mean(totals.values()),
+            "median": statistics.median(totals.values()),
+            "figure": _histogram(list(totals.values()), possible, "course total per student")}
+
+
 def write_report(course: Course, assignments: list[str], out: Path) -> Path:
     sections = [build_section(course, a) for a in assignments]
+    overview = course_overview(sections) if len(sections) > 1 else {}
     env = Environment(loader=PackageLoader("dlgrader.report", "templates"),
                       autoescape=select_autoescape(["html", "j2"]))
     html = env.get_template("report.html.j2").render(
-        course=course.course_id, sections=sections, generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        course=course.course_id, sections=sections, overview=overview, generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         threshold=similarity.THRESHOLD, min_shared=similarity.MIN_SHARED, k=similarity.K,
-        window=similarity.WINDOW, common=similarity.COMMON_FRACTION)
+        window=similarity.WINDOW, common=similarity.COMMON_FRACTION, min_tokens=similarity.MIN_TOKENS)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(html, encoding="utf-8")

@@ -4,7 +4,8 @@ Each answer cell is tokenised; names become N, literals L, and comments, blank l
 are dropped, so renaming variables or reformatting does not hide a copy. Hashes of every k tokens are
 winnowed (the smallest hash in each window of w). Fingerprints that also occur in the release's starter
 code, the instructor's solutions, the reference's known-mistake code, or in more than a quarter of
-all submissions are ignored: code everyone writes alike is not evidence. A pair is reported when
+all submissions are ignored: code everyone writes alike is not evidence, and neither are answers shorter than MIN_TOKENS tokens.
+A pair is reported when
 their shared fingerprints cover at least THRESHOLD of the smaller submission and number at least
 MIN_SHARED.
 """
@@ -22,6 +23,7 @@ WINDOW = 4
 THRESHOLD = 0.6
 MIN_SHARED = 6
 COMMON_FRACTION = 0.25
+MIN_TOKENS = 30          # shorter answers (a quiz letter, a one-line formula) cannot show copying
 
 _SKIP = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
          tokenize.ENCODING, tokenize.ENDMARKER}
@@ -74,6 +76,8 @@ class Submission:
     def index(self) -> None:
         self.prints = {}
         for cell, code in self.cells.items():
+            if len(tokens(code)) < MIN_TOKENS:
+                continue
             for h, lines in fingerprints(code).items():
                 self.prints.setdefault(h, []).append((cell, lines))
 

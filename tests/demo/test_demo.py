@@ -68,3 +68,14 @@ def test_demo_feedback_has_messages_but_no_hidden_code(demo):
 def test_demo_reports_the_broken_notebook_instead_of_crashing(demo):
     _, result = demo
     assert re.search(r"could not grade s0\d\d \(broken\)", result.stdout.replace("\n", " "))
+
+
+def test_demo_ends_with_the_report(demo):
+    workdir, result = demo
+    assert f"report:     {workdir / 'report.html'}" in result.stdout.replace("\n", "")
+    page = (workdir / "report.html").read_text()
+    for a in ("ps1_gradient_descent", "ps2_softmax_cross_entropy", "ps3_two_layer_forward", "ps4_quiz"):
+        assert f'id="{a}"' in page
+    assert "Course overview" in page and "Item analysis" in page
+    with open(workdir / "grades-canvas.csv", newline="") as fh:
+        assert len(list(csv.reader(fh))) == 2 + N_STUDENTS
