@@ -39,8 +39,8 @@ class BatchResult:
 
 def hidden_paths(course: Course) -> list[str]:
     """What a sandbox must not see: the course, the exchange, the tool's own checkout."""
-    tool_root = Path(__file__).resolve().parents[2]
-    paths = [course.root, course.exchange, tool_root]
+    tool_root = Path(__file__).resolve().parents[2]     # a source checkout holds a course too
+    paths = [course.root, course.exchange] + ([tool_root] if (tool_root / "nbgrader_config.py").exists() else [])
     return [str(p) for p in paths if p.exists()]
 
 

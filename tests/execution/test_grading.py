@@ -182,3 +182,18 @@ def test_stock_nbgrader_autograde_agrees_with_dlgrader_grade(graded, built_templ
             ours = scores[a][student]
             assert [(c.cell, c.score) for c in sub.cells] == [(c.cell, c.score) for c in ours.cells]
         assert set(theirs) == {s for s in honest if (course.submitted / s / a).is_dir()}
+
+
+def test_a_re_grade_keeps_the_tas_manual_scores(graded):
+    """Manual grading in nbgrader's gradebook survives `dlgrader grade` running again."""
+    from nbgrader.api import Gradebook
+    course, _, _ = graded
+    a = "ps1_gradient_descent"
+    with Gradebook(course.db_url, course.course_id) as gb:
+        grade = gb.find_grade("ps1-explain", "gradient_descent", a, "solution")
+        grade.manual_score = 1.5
+        gb.db.commit()
+    grade_batch(course, a, students=["solution"])
+    sub = {s.student: s for s in submission_scores(course, a)}["solution"]
+    assert sub.cell("ps1-explain").score == 1.5
+    assert sub.score == sub.auto_score + 1.5
