@@ -30,7 +30,7 @@ from dlgrader.gradebook.scores import submission_scores  # noqa: E402
 from dlgrader.verdicts import reference  # noqa: E402
 from tests.execution.cohort import alternative_replacements, filled  # noqa: E402
 
-from dlgrader.demo.cohort import defined_name  # noqa: E402
+from dlgrader.authoring.solutions import defined_name  # noqa: E402
 
 
 def env() -> dict:

@@ -6,15 +6,13 @@ registered mistakes (`reference.mistakes.BOOK`) and wrong quiz answers (`referen
 from __future__ import annotations
 
 import random
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
-SOLUTION_REGION = re.compile(r"^[ \t]*### BEGIN SOLUTION[^\n]*\n(.*?)^[ \t]*### END SOLUTION[^\n]*\n?",
-                             re.S | re.M)
-DEFINES = re.compile(r"^(?:def\s+(\w+)|(\w+)\s*=)", re.M)
+from ..authoring.solutions import DEFINES, answer, defined_name
+
 BROKEN = "broken"
 
 
@@ -56,21 +54,6 @@ def make_cohort(n: int, book, seed: int = 0, assignments: list[str] = ()) -> lis
                         broken_assignment=rng.choice(list(assignments)) if assignments else "")
         people.append(p)
     return people
-
-
-def answer(source_cell_text: str) -> str:
-    """The instructor's answer in a solution cell: the cell with its solution markers removed."""
-    return SOLUTION_REGION.sub(lambda m: m.group(1), source_cell_text)
-
-
-def defined_name(code: str) -> str | None:
-    """The function (first `def`) or else the variable (first assignment in the answer) a cell defines."""
-    function = re.search(r"^def\s+(\w+)", code, re.M)
-    if function:
-        return function.group(1)
-    region = SOLUTION_REGION.search(code)
-    match = DEFINES.search(region.group(1) if region else code)
-    return (match.group(1) or match.group(2)) if match else None
 
 
 def fill_notebook(release_nb: Path, source_nb: Path, persona: Persona, book, wrong_answers: dict,

@@ -9,7 +9,7 @@ import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
 from ..course import Course
-from ..demo.cohort import answer as solution_text
+from ..authoring.solutions import answer as solution_text
 from ..gradebook.writer import VERDICTS_FILE
 
 

@@ -11,7 +11,7 @@ import nbformat
 import pytest
 
 from dlgrader.authoring.build import release_leaks
-from dlgrader.demo.cohort import SOLUTION_REGION
+from dlgrader.authoring.solutions import SOLUTION_REGION
 
 from ..conftest import ASSIGNMENTS, ROOT, notebook_path, read
 

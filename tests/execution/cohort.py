@@ -6,7 +6,7 @@ import re
 
 import nbformat
 
-from dlgrader.demo.cohort import answer, defined_name
+from dlgrader.authoring.solutions import answer, defined_name
 
 # Correct answers written differently from the reference (loops, np.where, np.dot, lists, math).
 ALTERNATIVES = {

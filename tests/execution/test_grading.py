@@ -81,7 +81,7 @@ def graded(built_template, tmp_path_factory, book):
         submit_notebook(course, "blank", a, read(notebook_path(root, "release", a)))
         names = [c.metadata["nbgrader"]["grade_id"] for c in read(src).cells]
         del names
-        from dlgrader.demo.cohort import defined_name
+        from dlgrader.authoring.solutions import defined_name
         defined = [defined_name(c.source) for c in read(src).cells
                    if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")]
         submit_notebook(course, "alternative", a, filled(src, alternative_replacements(defined)))

@@ -128,7 +128,7 @@ def sandbox_uid_processes() -> list[int]:
 
 def place_honest(course: Course) -> None:
     src = notebook_path(course.root, "source", A)
-    from dlgrader.demo.cohort import defined_name
+    from dlgrader.authoring.solutions import defined_name
     names = [defined_name(c.source) for c in read(src).cells if c.cell_type == "code"]
     submit_notebook(course, "honest-solution", A, filled(src))
     submit_notebook(course, "honest-alternative", A, filled(src, alternative_replacements(names)))
