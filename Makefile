@@ -18,12 +18,15 @@ $(STAMP): pyproject.toml requirements.lock
 demo: $(STAMP)
 	$(BIN)/dlgrader demo
 
-# Debian packages the tests use for real (headless Chromium renders the report). Installed when
-# missing and apt can run (root); otherwise the tests that need them skip and say why.
+# Debian packages the tests use for real: headless Chromium renders the report, PostgreSQL serves a
+# gradebook. Installed when missing and apt can run (root); otherwise those tests skip and say why.
 system-packages:
-	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium) \
-	  || echo "note: could not install chromium; the report screenshot test will skip"; }
+	@missing=""; command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; } \
+	  || echo "note: could not install$$missing; the tests that need it will skip"; fi
 
 test: $(STAMP) system-packages
 	$(BIN)/python -m pytest -n 2 -p no:cacheprovider tests
