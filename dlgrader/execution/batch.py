@@ -1,29 +1,22 @@
-"""`dlgrader grade`: every submission of an assignment, sandboxed, in parallel worker processes.
+"""`dlgrader grade`: every submission of an assignment, sandboxed, on local or Dask workers.
 
-The coordinator (this process) reads submissions, hands each to a worker as data, and alone writes
-the gradebook and autograded/. Each worker keeps one pre-warmed zygote and loads the course's
-source notebooks and reference once; a submission that crashes or hangs costs only itself.
+The coordinator (this process) reads submissions, hands each to an executor as data (see
+executors.py and workers.py), and alone writes the gradebook and autograded/. A submission that
+crashes or hangs costs only itself; a worker that dies costs only its task's retry.
 """
 from __future__ import annotations
 
 import json
-import multiprocessing
-import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import nbformat
 
 from ..course import Course
 from ..errors import DlgraderError
 from ..progress import bar
-from ..verdicts.reference import ENV_VAR
 from .engine import Limits
+from .executors import DaskExecutor, LocalExecutor
 from .notebook import MAX_NOTEBOOK_BYTES
-
-UID_BASE = 64000
-_worker: dict = {}
+from .workers import UID_BASE, make_bundle
 
 
 @dataclass
@@ -35,6 +28,7 @@ class BatchResult:
     flags: dict = field(default_factory=dict)         # student -> integrity flags
     stops: dict = field(default_factory=dict)         # student -> sandbox stops (timeouts, crashes)
     seconds: dict = field(default_factory=dict)
+    workers: dict = field(default_factory=dict)       # student -> "host:pid" of the worker that graded it
 
 
 def hidden_paths(course: Course) -> list[str]:
@@ -42,54 +36,6 @@ def hidden_paths(course: Course) -> list[str]:
     tool_root = Path(__file__).resolve().parents[2]     # a source checkout holds a course too
     paths = [course.root, course.exchange] + ([tool_root] if (tool_root / "nbgrader_config.py").exists() else [])
     return [str(p) for p in paths if p.exists()]
-
-
-def _init_worker(root: str, counter, unsafe: bool, hidden: list, limits: Limits) -> None:
-    from IPython.core.inputtransformer2 import TransformerManager
-
-    from .sandbox import default_policy
-    from .session import Zygote
-    with counter.get_lock():
-        counter.value += 1
-        slot = counter.value
-    course = Course(Path(root))
-    os.environ[ENV_VAR] = str(course.reference)
-    _worker["zygote"] = Zygote(default_policy(hidden, UID_BASE + slot), isolate=not unsafe)
-    _worker["transform"] = TransformerManager().transform_cell
-    _worker["course"] = course
-    _worker["sources"] = {}
-    _worker["limits"] = limits
-
-
-def _assignment_files(assignment: str):
-    cache = _worker["sources"]
-    if assignment not in cache:
-        course: Course = _worker["course"]
-        cache[assignment] = {
-            p.stem: (nbformat.read(str(p), as_version=4),
-                     nbformat.read(str(course.release / assignment / p.name), as_version=4)
-                     if (course.release / assignment / p.name).exists()
-                     else nbformat.read(str(p), as_version=4))
-            for p in sorted((course.source / assignment).glob("*.ipynb"))}
-    return cache[assignment]
-
-
-def grade_task(task: dict) -> dict:
-    """In a worker: grade one submission given as data; returns plain data."""
-    from .notebook import grade_notebook
-    files = _assignment_files(task["assignment"])
-    results = {}
-    for name, (source, release) in files.items():
-        raw = task["notebooks"].get(name)
-        if raw is None:
-            results[name] = {"status": "missing", "reason": f"{name}.ipynb was not submitted", "cells": [],
-                             "autograded": None, "flags": [], "notes": [], "stops": [], "seconds": 0.0}
-            continue
-        results[name] = grade_notebook(raw, source, release, _worker["zygote"], _worker["limits"],
-                                       _worker["transform"])
-    from ..verdicts.integrity import scan_files
-    extra = [f.to_dict() for f in scan_files(task["files"])]
-    return {"student": task["student"], "notebooks": results, "file_flags": extra}
 
 
 def read_task(course: Course, assignment: str, student: str, notebook_names: list[str]) -> dict:
@@ -106,7 +52,8 @@ def read_task(course: Course, assignment: str, student: str, notebook_names: lis
 
 
 def grade_batch(course: Course, assignment: str, students: list[str] | None = None, workers: int = 2,
-                unsafe: bool = False, limits: Limits | None = None) -> BatchResult:
+                unsafe: bool = False, limits: Limits | None = None, scheduler: str | None = None) -> BatchResult:
+    """Grade the submissions locally (a process pool) or, given a scheduler address, on Dask."""
     from ..gradebook.writer import GradebookWriter
     course.check_assignment(assignment)
     found = course.submissions(assignment)
@@ -121,26 +68,19 @@ def grade_batch(course: Course, assignment: str, students: list[str] | None = No
     probe_sandbox(course, unsafe)
     names = course.notebooks(assignment)
     result = BatchResult(assignment, found)
-    workers = max(1, min(workers, len(found)))
-    counter = multiprocessing.get_context("fork").Value("i", 0)
+    bundle = make_bundle(course, assignment, unsafe, limits or Limits(), hidden_paths(course))
+    executor = DaskExecutor(scheduler) if scheduler else LocalExecutor(workers)
+    tasks = [read_task(course, assignment, s, names) for s in found]
     writer = GradebookWriter(course)
     try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                                 initializer=_init_worker,
-                                 initargs=(str(course.root), counter, unsafe, hidden_paths(course),
-                                           limits or Limits())) as pool, \
-                bar(f"Grading {assignment}", len(found)) as advance:
-            futures = {pool.submit(grade_task, read_task(course, assignment, s, names)): s for s in found}
-            for future in as_completed(futures):
-                student = futures[future]
-                try:
-                    graded = future.result()
-                except Exception as exc:  # the worker itself failed: record, keep going
-                    result.failed[student] = f"grading failed: {type(exc).__name__}: {exc}"
-                    advance(note=student)
-                    continue
-                _collect(result, graded)
-                writer.record(assignment, student, graded["notebooks"], course.submitted / student / assignment)
+        with bar(f"Grading {assignment}", len(found)) as advance:
+            for student, outcome in executor.run(bundle, tasks):
+                if isinstance(outcome, BaseException):
+                    result.failed[student] = _failure(outcome)
+                else:
+                    graded = json.loads(outcome)
+                    _collect(result, graded)
+                    writer.record(assignment, student, graded["notebooks"], course.submitted / student / assignment)
                 advance(note=student)
     finally:
         writer.close()
@@ -148,8 +88,18 @@ def grade_batch(course: Course, assignment: str, students: list[str] | None = No
     return result
 
 
+def _failure(exc: BaseException) -> str:
+    name = type(exc).__name__
+    if name == "KilledWorker":
+        return "its grading worker died repeatedly; gave up (Dask KilledWorker)"
+    if name == "BrokenProcessPool":
+        return "its grading worker process died"
+    return f"grading failed: {name}: {exc}"
+
+
 def _collect(result: BatchResult, graded: dict) -> None:
     student = graded["student"]
+    result.workers[student] = graded.get("worker", "")
     flags = list(graded.get("file_flags", []))
     for name, nb in graded["notebooks"].items():
         if nb["status"] in ("unreadable", "missing"):

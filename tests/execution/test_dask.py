@@ -1,0 +1,154 @@
+"""Grading on a real Dask cluster: a scheduler and two worker processes on loopback, started here
+as separate processes. Same scores as the local executor; a killed worker loses nothing; a
+submission that keeps killing its worker ends as failed without stalling the batch."""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from dlgrader.course import Course
+from dlgrader.execution.batch import grade_batch
+from dlgrader.gradebook.scores import submission_scores
+
+from ..conftest import ROOT, notebook_path, read, submit_notebook
+from .cohort import filled
+
+A = "ps2_softmax_cross_entropy"
+DASK = str(Path(sys.executable).parent / "dask")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Cluster:
+    def __init__(self, tmp: Path, worker_env: dict | None = None):
+        port = free_port()
+        self.address = f"tcp://127.0.0.1:{port}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DLGRADER_")}
+        env["DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES"] = "1"
+        env["DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION"] = "1.0"   # one task per worker thread
+        env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+        self.procs = [subprocess.Popen([DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port),
+                                        "--no-dashboard"], env=env, cwd=tmp, stdout=subprocess.DEVNULL,
+                                       stderr=open(tmp / "scheduler.log", "w"))]
+        for i in range(2):
+            self.procs.append(subprocess.Popen(
+                [DASK, "worker", self.address, "--nthreads", "1", "--nworkers", "1", "--no-dashboard",
+                 "--host", "127.0.0.1", "--memory-limit", "0", "--name", f"w{i}"],
+                env=dict(env, **(worker_env or {})), cwd=tmp, stdout=subprocess.DEVNULL,
+                stderr=open(tmp / f"worker{i}.log", "w")))
+        from distributed import Client
+        with Client(self.address, timeout=60) as client:
+            client.wait_for_workers(2, timeout=120)
+
+    def worker_pids(self) -> dict:
+        from distributed import Client
+        with Client(self.address, timeout=30) as client:
+            return client.run(os.getpid)
+
+    def stop(self) -> None:
+        for proc in reversed(self.procs):
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def make_course(built_template, tmp: Path, slow: bool = False) -> Course:
+    course = Course(tmp / "course")
+    shutil.copytree(built_template, course.root)
+    from dlgrader.verdicts import reference
+    os.environ[reference.ENV_VAR] = str(ROOT / "reference")
+    book = reference.load().mistakes.BOOK
+    src = notebook_path(course.root, "source", A)
+    variants = [{}, {"softmax": book.get("softmax", "no-max-shift").student_source()},
+                {"numerical_gradient": book.get("numerical_gradient", "one-h").student_source()},
+                {"softmax_ce_gradient": book.get("softmax_ce_gradient", "sign-flip").student_source()}]
+    for i in range(12):
+        nb = filled(src, variants[i % len(variants)])
+        if slow:   # a student whose notebook takes a moment, so a worker can be killed mid-batch
+            nb.cells.insert(2, type(nb.cells[1])(cell_type="code", source="import time\ntime.sleep(0.4)",
+                                                  metadata={}, outputs=[], execution_count=None))
+        submit_notebook(course, f"d{i:02d}", A, nb)
+    submit_notebook(course, "blank", A, read(notebook_path(course.root, "release", A)))
+    submit_notebook(course, "broken", A, "{ not json")
+    return course
+
+
+def scores(course: Course) -> dict:
+    return {s.student: [(c.cell, c.score) for c in s.cells] for s in submission_scores(course, A)}
+
+
+@pytest.fixture(scope="module")
+def local_scores(built_template, tmp_path_factory):
+    course = make_course(built_template, tmp_path_factory.mktemp("local"))
+    grade_batch(course, A)
+    return scores(course)
+
+
+def test_dask_cluster_grades_like_the_local_executor(built_template, tmp_path, local_scores):
+    cluster = Cluster(tmp_path)
+    try:
+        course = make_course(built_template, tmp_path)
+        run = grade_batch(course, A, scheduler=cluster.address)
+        pids = cluster.worker_pids()
+    finally:
+        cluster.stop()
+    assert scores(course) == local_scores
+    used = {w.rsplit(":", 1)[1] for w in run.workers.values()}
+    assert used <= {str(p) for p in pids.values()} and len(used) == 2      # both workers, not us
+    assert str(os.getpid()) not in used
+
+
+def test_a_killed_dask_worker_loses_nothing(built_template, tmp_path, local_scores):
+    cluster = Cluster(tmp_path)
+    course = make_course(built_template, tmp_path, slow=True)
+    try:
+        victim = sorted(cluster.worker_pids().values())[0]
+        done = threading.Event()
+        outcome = {}
+
+        def work():
+            outcome["run"] = grade_batch(course, A, scheduler=cluster.address)
+            done.set()
+        thread = threading.Thread(target=work)
+        thread.start()
+        # wait for real progress (graded notebooks on disk), then kill one worker mid-batch
+        while not done.is_set() and len(list(course.autograded.glob("*/" + A))) < 3:
+            done.wait(0.05)
+        os.kill(victim, signal.SIGKILL)
+        thread.join(timeout=300)
+    finally:
+        cluster.stop()
+    run = outcome["run"]
+    assert not run.failed
+    assert len(scores(course)) == 14                   # every submission graded exactly once
+    slow_scores = scores(course)
+    for student, cells in local_scores.items():
+        assert slow_scores[student] == cells, student
+
+
+def test_a_submission_that_keeps_killing_its_worker_fails_alone(built_template, tmp_path, local_scores):
+    cluster = Cluster(tmp_path, worker_env={"DLGRADER_FAULT_CRASH_ON": "d05"})
+    try:
+        course = make_course(built_template, tmp_path)
+        run = grade_batch(course, A, scheduler=cluster.address)
+    finally:
+        cluster.stop()
+    assert list(run.failed) == ["d05"] and "died repeatedly" in run.failed["d05"], run.failed
+    got = scores(course)
+    assert "d05" not in got
+    assert {s: c for s, c in got.items()} == {s: c for s, c in local_scores.items() if s != "d05"}
