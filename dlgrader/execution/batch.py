@@ -16,7 +16,7 @@ from ..progress import bar
 from .engine import Limits
 from .executors import DaskExecutor, LocalExecutor
 from .notebook import MAX_NOTEBOOK_BYTES
-from .workers import UID_BASE, make_bundle
+from .workers import UID_BASE, make_bundle, uid_base  # noqa: F401  (UID_BASE re-exported)
 
 
 @dataclass
@@ -125,7 +125,7 @@ def probe_sandbox(course: Course, unsafe: bool) -> None:
     if unsafe:
         return
     from .sandbox import probe
-    problem = probe(hidden_paths(course), UID_BASE)
+    problem = probe(hidden_paths(course), uid_base())
     if problem:
         raise DlgraderError(f"cannot create the grading sandbox ({problem}); refusing to run student code "
                             "unsandboxed (pass --unsafe-no-sandbox to do it anyway)")

@@ -28,6 +28,12 @@ UID_BASE = 64000
 _state: dict = {}
 
 
+def uid_base() -> int:
+    """Sandbox uids are uid_base()+1 .. +800; DLGRADER_SANDBOX_UID_BASE moves the range (e.g. to keep
+    two graders on one machine apart)."""
+    return int(os.environ.get("DLGRADER_SANDBOX_UID_BASE", UID_BASE))
+
+
 def make_bundle(course: Course, assignment: str, unsafe: bool, limits: Limits, hidden: list[str]) -> dict:
     notebooks = {}
     for path in sorted((course.source / assignment).glob("*.ipynb")):
@@ -59,7 +65,7 @@ def _setup(bundle: dict) -> None:
     for name in [m for m in sys.modules if m.startswith("_dlgrader_reference")]:
         del sys.modules[name]                       # a different course: load its reference afresh
     os.environ[ENV_VAR] = str(ref_dir)
-    uid = UID_BASE + 1 + os.getpid() % 900
+    uid = uid_base() + 1 + os.getpid() % 800
     policy = default_policy(list(bundle["hidden"]) + [str(folder)], uid)
     if not _state.get("cleanup_registered"):
         import atexit

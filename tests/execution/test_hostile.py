@@ -18,7 +18,7 @@ import nbformat
 import pytest
 
 from dlgrader.course import Course
-from dlgrader.execution.batch import UID_BASE, grade_batch
+from dlgrader.execution.batch import grade_batch
 from dlgrader.execution.engine import Limits
 from dlgrader.gradebook.scores import submission_scores
 from dlgrader.verdicts import reference
@@ -29,6 +29,7 @@ from .cohort import alternative_replacements, filled
 A = "ps2_softmax_cross_entropy"
 LIMITS = Limits(cell_seconds=3, call_seconds=2, notebook_seconds=60, max_restarts=6)
 HONEST = ("honest-solution", "honest-alternative", "honest-mistake")
+UIDS = 66000          # this module's sandboxes get their own uid range, apart from parallel tests
 
 
 def base_notebook(root: Path):
@@ -119,7 +120,7 @@ def sandbox_uid_processes() -> list[int]:
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if UID_BASE <= entry.stat().st_uid < UID_BASE + 1000:
+                if UIDS <= entry.stat().st_uid < UIDS + 1000:
                     out.append(int(entry.name))
             except FileNotFoundError:
                 pass
@@ -137,6 +138,14 @@ def place_honest(course: Course) -> None:
 
 @pytest.fixture(scope="module")
 def batches(built_template, tmp_path_factory):
+    os.environ["DLGRADER_SANDBOX_UID_BASE"] = str(UIDS)
+    try:
+        yield _batches(built_template, tmp_path_factory)
+    finally:
+        os.environ.pop("DLGRADER_SANDBOX_UID_BASE", None)
+
+
+def _batches(built_template, tmp_path_factory):
     clean = Course(tmp_path_factory.mktemp("clean") / "course")
     shutil.copytree(built_template, clean.root)
     place_honest(clean)
