@@ -128,7 +128,7 @@ def grade(assignment, students, workers, engine, scheduler, unsafe, course_path)
 @friendly
 def feedback(assignment, do_release, course_path):
     """Write per-student feedback HTML (no hidden test code) under feedback/."""
-    from .feedback.generate import generate
+    from .feedback_html.generate import generate
     course = _course(course_path)
     pages = generate(course, assignment, release=do_release)
     console.print(f"wrote {len(pages)} feedback page(s) under {course.feedback}")

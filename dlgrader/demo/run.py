@@ -13,7 +13,7 @@ from ..collection import exchange, student
 from ..course import Course
 from ..errors import DlgraderError
 from ..execution.batch import grade_batch
-from ..feedback.generate import generate as generate_feedback
+from ..feedback_html.generate import generate as generate_feedback
 from ..gradebook.scores import submission_scores
 from ..progress import bar, status
 from ..progress import out as console

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from dlgrader.execution.batch import grade_batch
-from dlgrader.feedback.generate import generate
+from dlgrader.feedback_html.generate import generate
 from dlgrader.verdicts import reference
 
 from ..conftest import ROOT, notebook_path, submit_notebook
