@@ -86,6 +86,20 @@ class Course:
             return []
         return sorted(p.name for p in self.submitted.iterdir() if (p / assignment).is_dir())
 
+    def select_submissions(self, assignment: str, students: list[str] | None = None) -> list[str]:
+        """The students to grade: all with a submission, or the chosen ones (each must have one)."""
+        self.check_assignment(assignment)
+        found = self.submissions(assignment)
+        if students:
+            missing = sorted(set(students) - set(found))
+            if missing:
+                raise DlgraderError(f"no submission of {assignment} for: {', '.join(missing)}")
+            found = sorted(set(students))
+        if not found:
+            raise DlgraderError(f"no submissions of {assignment} under {self.submitted}/*/{assignment}/ "
+                                "(run `dlgrader collect` first)")
+        return found
+
     def environment(self) -> dict:
         """Environment for nbgrader commands: the grader side may load the reference."""
         env = dict(os.environ)

@@ -28,18 +28,8 @@ class GradeRun:
 
 
 def grade(course: Course, assignment: str, students: list[str] | None = None) -> GradeRun:
-    course.check_assignment(assignment)
-    found = course.submissions(assignment)
-    others: list[str] = []
-    if students:
-        missing = sorted(set(students) - set(found))
-        if missing:
-            raise DlgraderError(f"no submission of {assignment} for: {', '.join(missing)}")
-        others = sorted(set(found) - set(students))
-        found = sorted(set(students))
-    if not found:
-        raise DlgraderError(f"no submissions of {assignment} under {course.submitted}/*/{assignment}/ "
-                            "(run `dlgrader collect` first)")
+    found = course.select_submissions(assignment, students)
+    others = sorted(set(course.submissions(assignment)) - set(found))
     total = len(found) * len(course.notebooks(assignment))
     args = ["autograde", assignment, "--force"]
     if others:   # nbgrader takes one student id (a glob); leave out the others instead

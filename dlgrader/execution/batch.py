@@ -55,16 +55,7 @@ def grade_batch(course: Course, assignment: str, students: list[str] | None = No
                 unsafe: bool = False, limits: Limits | None = None, scheduler: str | None = None) -> BatchResult:
     """Grade the submissions locally (a process pool) or, given a scheduler address, on Dask."""
     from ..gradebook.writer import GradebookWriter
-    course.check_assignment(assignment)
-    found = course.submissions(assignment)
-    if students:
-        missing = sorted(set(students) - set(found))
-        if missing:
-            raise DlgraderError(f"no submission of {assignment} for: {', '.join(missing)}")
-        found = sorted(set(students))
-    if not found:
-        raise DlgraderError(f"no submissions of {assignment} under {course.submitted}/*/{assignment}/ "
-                            "(run `dlgrader collect` first)")
+    found = course.select_submissions(assignment, students)
     probe_sandbox(course, unsafe)
     names = course.notebooks(assignment)
     result = BatchResult(assignment, found)

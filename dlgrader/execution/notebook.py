@@ -11,7 +11,6 @@ import base64
 import copy
 import json
 import time
-from typing import Optional
 
 import nbformat
 
@@ -186,7 +185,3 @@ def _is_png(data) -> bool:
         return base64.b64decode(data, validate=True)[:8] == b"\x89PNG\r\n\x1a\n"
     except ValueError:
         return False
-
-
-def source_notebook(path) -> Optional[nbformat.NotebookNode]:
-    return nbformat.read(str(path), as_version=4)
