@@ -86,11 +86,13 @@ def collect(assignment, course_path):
               help="sandbox: dlgrader's isolated engine; nbgrader: stock `nbgrader autograde` (unsafe).")
 @click.option("--scheduler", default=None, envvar="DLGRADER_SCHEDULER", metavar="tcp://HOST:PORT",
               help="Grade on this Dask cluster instead of local worker processes.")
+@click.option("--force", is_flag=True,
+              help="Grade again submissions already graded (default: skip those unchanged since).")
 @click.option("--unsafe-no-sandbox", "unsafe", is_flag=True,
               help="Run student code without isolation if the sandbox cannot be created. Unsafe.")
 @course_option
 @friendly
-def grade(assignment, students, workers, engine, scheduler, unsafe, course_path):
+def grade(assignment, students, workers, engine, scheduler, force, unsafe, course_path):
     """Grade every submission under submitted/*/ASSIGNMENT/ into the gradebook."""
     from .gradebook.scores import submission_scores
     from .report.summary import grade_table
@@ -103,7 +105,10 @@ def grade(assignment, students, workers, engine, scheduler, unsafe, course_path)
     else:
         from .execution.batch import grade_batch
         run = grade_batch(course, assignment, list(students) or None, workers=workers, unsafe=unsafe,
-                          scheduler=scheduler)
+                          scheduler=scheduler, force=force)
+        if run.skipped:
+            console.print(f"{len(run.skipped)} submission(s) already graded and unchanged since: not graded "
+                          "again (--force to re-grade)")
         graded, failed = run.students, dict(run.failed, **run.unreadable)
         flags, stops = run.flags, run.stops
     scores = [s for s in submission_scores(course, assignment) if s.student in graded]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..course import Course
 from ..errors import DlgraderError
+from ..gradebook.journal import submission_digest
 from ..progress import bar
 from .engine import Limits
 from .executors import DaskExecutor, LocalExecutor
@@ -29,6 +30,7 @@ class BatchResult:
     stops: dict = field(default_factory=dict)         # student -> sandbox stops (timeouts, crashes)
     seconds: dict = field(default_factory=dict)
     workers: dict = field(default_factory=dict)       # student -> "host:pid" of the worker that graded it
+    skipped: list = field(default_factory=list)       # already graded, unchanged since (not re-graded)
 
 
 def hidden_paths(course: Course) -> list[str]:
@@ -52,26 +54,36 @@ def read_task(course: Course, assignment: str, student: str, notebook_names: lis
 
 
 def grade_batch(course: Course, assignment: str, students: list[str] | None = None, workers: int = 2,
-                unsafe: bool = False, limits: Limits | None = None, scheduler: str | None = None) -> BatchResult:
-    """Grade the submissions locally (a process pool) or, given a scheduler address, on Dask."""
-    from ..gradebook.writer import GradebookWriter
+                unsafe: bool = False, limits: Limits | None = None, scheduler: str | None = None,
+                force: bool = False) -> BatchResult:
+    """Grade the submissions locally (a process pool) or, given a scheduler address, on Dask.
+
+    Submissions whose grading is already committed for the same files and the same tests are skipped
+    (a re-run after a crash resumes), unless `force` or the students are named explicitly.
+    """
+    from ..gradebook.writer import GradebookWriter, recover_autograded
     found = course.select_submissions(assignment, students)
     probe_sandbox(course, unsafe)
     names = course.notebooks(assignment)
-    result = BatchResult(assignment, found)
     bundle = make_bundle(course, assignment, unsafe, limits or Limits(), hidden_paths(course))
-    executor = DaskExecutor(scheduler) if scheduler else LocalExecutor(workers)
-    tasks = [read_task(course, assignment, s, names) for s in found]
     writer = GradebookWriter(course)
     try:
-        with bar(f"Grading {assignment}", len(found)) as advance:
-            for student, outcome in executor.run(bundle, tasks):
+        recover_autograded(course, assignment)
+        digests = {s: submission_digest(course.submitted / s / assignment, bundle["digest"]) for s in found}
+        done = {} if (force or students) else writer.graded(assignment)
+        todo = [s for s in found if done.get(s) != digests[s]]
+        result = BatchResult(assignment, found, skipped=[s for s in found if s not in todo])
+        executor = DaskExecutor(scheduler) if scheduler else LocalExecutor(workers)
+        tasks = [read_task(course, assignment, s, names) for s in todo]
+        with bar(f"Grading {assignment}", len(todo)) as advance:
+            for student, outcome in (executor.run(bundle, tasks) if tasks else ()):
                 if isinstance(outcome, BaseException):
                     result.failed[student] = _failure(outcome)
                 else:
                     graded = json.loads(outcome)
                     _collect(result, graded)
-                    writer.record(assignment, student, graded["notebooks"], course.submitted / student / assignment)
+                    writer.record(assignment, student, graded["notebooks"],
+                                  course.submitted / student / assignment, digests[student])
                 advance(note=student)
     finally:
         writer.close()
@@ -108,7 +120,11 @@ def _write_report(course: Course, result: BatchResult) -> None:
     logs.mkdir(exist_ok=True)
     report = {"assignment": result.assignment, "students": result.students, "failed": result.failed,
               "unreadable": result.unreadable, "integrity": result.flags, "stops": result.stops}
-    (logs / f"grade-{result.assignment}.json").write_text(json.dumps(report, indent=2))
+    report["already_graded"] = result.skipped
+    target = logs / f"grade-{result.assignment}.json"
+    partial = target.with_suffix(".json.part")
+    partial.write_text(json.dumps(report, indent=2))
+    partial.replace(target)
 
 
 def probe_sandbox(course: Course, unsafe: bool) -> None:

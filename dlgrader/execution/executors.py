@@ -41,13 +41,20 @@ class LocalExecutor:
 
     @staticmethod
     def _pool(bundle: dict, tasks: list[dict], workers: int):
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=die_with_parent) as pool:
             futures = {pool.submit(grade_task, task, bundle): task for task in tasks}
             for future in as_completed(futures):
                 try:
                     yield futures[future], future.result()
                 except Exception as exc:
                     yield futures[future], exc
+
+
+def die_with_parent() -> None:
+    """Pool workers end when the coordinator is killed (even by SIGKILL); their sandboxes follow."""
+    from .sandbox import PR_SET_PDEATHSIG, prctl
+    prctl(PR_SET_PDEATHSIG, 9)
 
 
 def _same(value):

@@ -1,7 +1,8 @@
 """Writing a graded submission into nbgrader's gradebook and autograded/ folder.
 
-Scores go through nbgrader's own Gradebook API (update_or_create_submission keeps a TA's manual
-scores on a re-grade), so Formgrader, `nbgrader export` and `nbgrader generate_feedback` work on top.
+Scores go into nbgrader's own gradebook tables through its ORM (only auto scores and comments are
+set, so a TA's manual scores survive a re-grade); Formgrader, `nbgrader export` and `nbgrader
+generate_feedback` work on top.
 """
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Optional
 
+from nbgrader import api
 from nbgrader.api import Gradebook
 from sqlalchemy.exc import SAWarning
 
 from ..course import Course
+from . import journal
 
 
 def read_timestamp(folder: Path) -> Optional[datetime]:
@@ -50,28 +53,68 @@ def late_submission_plugin(course: Course):
 
 
 class GradebookWriter:
-    """Keeps one gradebook connection open for a whole batch."""
+    """Keeps one gradebook connection open for a whole batch.
+
+    A submission is recorded crash-safely: its autograded/ folder is written beside the old one and
+    swapped in by rename, then its scores and its journal row (journal.py) are committed in one
+    transaction. Killed at any point, the gradebook holds either the old grading or the new one,
+    never a half-filled submission, and a re-run grades exactly what has no journal row.
+    """
 
     def __init__(self, course: Course):
         self.course = course
         self.gb = Gradebook(course.db_url, course.course_id)
+        journal.ensure(self.gb.engine)
         self.late_plugin = late_submission_plugin(course)
 
     def close(self) -> None:
         self.gb.close()
 
-    def record(self, assignment: str, student: str, results: dict, submitted: Path) -> None:
+    def graded(self, assignment: str) -> dict[str, str]:
+        """student -> digest of the submission whose grading is committed."""
+        return journal.done(self.gb.db, assignment)
+
+    def record(self, assignment: str, student: str, results: dict, submitted: Path, digest: str) -> None:
         """`results` maps notebook name -> the engine's plain-data result for it."""
+        self._write_autograded(assignment, student, results, submitted)
         with warnings.catch_warnings():   # nbgrader's own ORM code warns about autoflush here
             warnings.simplefilter("ignore", SAWarning)
-            self._record(assignment, student, results, submitted)
-        self._write_autograded(assignment, student, results, submitted)
+            try:
+                self._record(assignment, student, results, submitted)
+                journal.mark(self.gb.db, assignment, student, digest)
+                self.gb.db.commit()
+            except BaseException:
+                self.gb.db.rollback()
+                raise
+
+    def _submission(self, assignment: str, student: str, timestamp):
+        """Find or create the submission without committing (nbgrader's update_or_create_* commit
+        half-way, which would leave a submission with empty grades if the grader died there)."""
+        db = self.gb.db
+        if db.get(api.Student, student) is None:
+            db.add(api.Student(id=student))
+        try:
+            submission = self.gb.find_submission(assignment, student)
+        except api.MissingEntry:
+            submission = api.SubmittedAssignment(assignment=self.gb.find_assignment(assignment),
+                                                 student=db.get(api.Student, student))
+            for notebook in submission.assignment.notebooks:
+                nb = api.SubmittedNotebook(notebook=notebook, assignment=submission)
+                for cell in notebook.grade_cells:
+                    api.Grade(cell_id=cell.id, notebook=nb)
+                for cell in notebook.solution_cells:
+                    api.Comment(cell_id=cell.id, notebook=nb)
+                for cell in notebook.task_cells:
+                    api.Comment(cell_id=cell.id, notebook=nb)
+                    api.Grade(cell_id=cell.id, notebook=nb)
+            db.add(submission)
+        if timestamp is not None:
+            submission.timestamp = timestamp
+        db.flush()
+        return submission
 
     def _record(self, assignment: str, student: str, results: dict, submitted: Path) -> None:
-        self.gb.update_or_create_student(student)
-        timestamp = read_timestamp(submitted)
-        kwargs = {"timestamp": timestamp} if timestamp else {}
-        submission = self.gb.update_or_create_submission(assignment, student, **kwargs)
+        submission = self._submission(assignment, student, read_timestamp(submitted))
         for nb in submission.notebooks:
             result = results.get(nb.name)
             cells = {c["grade_id"]: c for c in (result or {}).get("cells", [])}
@@ -89,7 +132,6 @@ class GradebookWriter:
                 comment.auto_comment = reason or None
         self.gb.db.flush()
         self._late_penalties(submission, student)
-        self.gb.db.commit()
 
     def _late_penalties(self, submission, student: str) -> None:
         """nbgrader's late-submission plugin, as configured for the course (AssignLatePenalties)."""
@@ -103,22 +145,54 @@ class GradebookWriter:
 
     def _write_autograded(self, assignment: str, student: str, results: dict, submitted: Path) -> None:
         dest = self.course.autograded / student / assignment
-        if dest.exists():
-            shutil.rmtree(dest)
-        dest.mkdir(parents=True)
+        staging = dest.with_name(f".{assignment}{STAGING}")
+        if staging.exists():
+            shutil.rmtree(staging)
+        staging.mkdir(parents=True)
         for item in submitted.iterdir():
             if item.suffix == ".ipynb" or item.is_symlink():
                 continue
             if item.is_file():
-                shutil.copy2(item, dest / item.name)
+                shutil.copy2(item, staging / item.name)
         verdicts = {}
         for name, result in results.items():
             text = result.get("autograded")
             if text:
-                (dest / f"{name}.ipynb").write_text(text, encoding="utf-8")
+                (staging / f"{name}.ipynb").write_text(text, encoding="utf-8")
             verdicts[name] = {"status": result.get("status"), "reason": result.get("reason", ""),
                               "cells": result.get("cells", []), "flags": result.get("flags", []),
                               "stops": result.get("stops", []), "notes": result.get("notes", [])}
         # the per-check verdicts, for the report (grader data: written by the grader, read by it)
-        (dest / VERDICTS_FILE).write_text(json.dumps(verdicts, indent=1), encoding="utf-8")
-        os.chmod(dest, 0o755)
+        (staging / VERDICTS_FILE).write_text(json.dumps(verdicts, indent=1), encoding="utf-8")
+        os.chmod(staging, 0o755)
+        _swap_in(staging, dest)
+
+
+STAGING, RETIRED = ".dlgrader-new", ".dlgrader-old"
+
+
+def _swap_in(staging: Path, dest: Path) -> None:
+    """Replace DEST by the complete folder STAGING with renames only (each one atomic)."""
+    retired = dest.with_name(f".{dest.name}{RETIRED}")
+    if retired.exists():
+        shutil.rmtree(retired)
+    if dest.exists():
+        dest.rename(retired)
+    staging.rename(dest)
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def recover_autograded(course: Course, assignment: str) -> int:
+    """After a crash: drop half-written folders, put back a folder that was being replaced."""
+    fixed = 0
+    for staging in course.autograded.glob(f"*/.{assignment}{STAGING}"):
+        shutil.rmtree(staging)
+        fixed += 1
+    for retired in course.autograded.glob(f"*/.{assignment}{RETIRED}"):
+        dest = retired.with_name(assignment)
+        if dest.exists():
+            shutil.rmtree(retired)
+        else:
+            retired.rename(dest)
+        fixed += 1
+    return fixed

@@ -4,7 +4,6 @@ submission that keeps killing its worker ends as failed without stalling the bat
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -18,8 +17,8 @@ from dlgrader.course import Course
 from dlgrader.execution.batch import grade_batch
 from dlgrader.gradebook.scores import submission_scores
 
-from ..conftest import ROOT, notebook_path, read, submit_notebook
-from .cohort import filled
+
+from .cohort import ps2_cohort
 
 A = "ps2_softmax_cross_entropy"
 DASK = str(Path(sys.executable).parent / "dask")
@@ -68,24 +67,7 @@ class Cluster:
 
 
 def make_course(built_template, tmp: Path, slow: bool = False) -> Course:
-    course = Course(tmp / "course")
-    shutil.copytree(built_template, course.root)
-    from dlgrader.verdicts import reference
-    os.environ[reference.ENV_VAR] = str(ROOT / "reference")
-    book = reference.load().mistakes.BOOK
-    src = notebook_path(course.root, "source", A)
-    variants = [{}, {"softmax": book.get("softmax", "no-max-shift").student_source()},
-                {"numerical_gradient": book.get("numerical_gradient", "one-h").student_source()},
-                {"softmax_ce_gradient": book.get("softmax_ce_gradient", "sign-flip").student_source()}]
-    for i in range(12):
-        nb = filled(src, variants[i % len(variants)])
-        if slow:   # a student whose notebook takes a moment, so a worker can be killed mid-batch
-            nb.cells.insert(2, type(nb.cells[1])(cell_type="code", source="import time\ntime.sleep(0.4)",
-                                                  metadata={}, outputs=[], execution_count=None))
-        submit_notebook(course, f"d{i:02d}", A, nb)
-    submit_notebook(course, "blank", A, read(notebook_path(course.root, "release", A)))
-    submit_notebook(course, "broken", A, "{ not json")
-    return course
+    return ps2_cohort(built_template, tmp / "course", 12, slow=slow)
 
 
 def scores(course: Course) -> dict:
