@@ -127,6 +127,29 @@ def grade(assignment, students, workers, engine, scheduler, force, unsafe, cours
 
 
 @main.command()
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="Warm grading processes.")
+@click.option("--poll", default=0.25, show_default=True, type=click.FloatRange(0.01, 60),
+              help="Seconds between looks at the exchange's inbound folder.")
+@click.option("--once", is_flag=True, help="Grade what is waiting now, then stop (for cron).")
+@click.option("--unsafe-no-sandbox", "unsafe", is_flag=True,
+              help="Run student code without isolation if the sandbox cannot be created. Unsafe.")
+@course_option
+@friendly
+def serve(workers, poll, once, unsafe, course_path):
+    """Grade each submission as it arrives in the exchange; release its feedback at once."""
+    from .serve.server import serve as run_serve
+    course = _course(course_path)
+    inbound = course.exchange / course.course_id / "inbound"
+    if not inbound.is_dir():
+        raise DlgraderError(f"no exchange inbound folder at {inbound}; release an assignment first "
+                            "(dlgrader release ASSIGNMENT)")
+    counts = run_serve(course, workers=workers, poll=poll, once=once, unsafe=unsafe)
+    console.print(f"dlgrader serve stopped: {counts['graded']} graded, {counts['feedback']} feedback "
+                  f"released, {counts['failed']} failed (log: {course.root / 'logs' / 'serve.jsonl'})", soft_wrap=True)
+
+
+@main.command()
 @click.argument("assignment")
 @click.option("--release", "do_release", is_flag=True, help="Also release it to students (fetch_feedback).")
 @course_option

@@ -3,8 +3,8 @@
 The same function runs in a local process pool and on Dask workers. Everything a worker needs
 arrives as data in a *bundle* (the assignment's source and release notebooks, the reference
 package's files, limits); a worker writes the reference to a private temporary folder, starts one
-pre-warmed sandbox zygote, and keeps both while bundles with the same digest keep coming. Workers
-never touch the gradebook or the course folder; they return JSON text.
+pre-warmed sandbox zygote, and keeps both for the next tasks of the same bundle (a few bundles at
+once). Workers never touch the gradebook or the course folder; they return JSON text.
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import shutil
 import socket
 import sys
 import tempfile
+from collections import OrderedDict
 from dataclasses import asdict
 from pathlib import Path
 
@@ -25,7 +26,9 @@ from ..verdicts.reference import ENV_VAR
 from .engine import Limits
 
 UID_BASE = 64000
-_state: dict = {}
+KEEP = 4
+_states: OrderedDict = OrderedDict()
+_registered: list = []
 
 
 def uid_base() -> int:
@@ -48,10 +51,18 @@ def make_bundle(course: Course, assignment: str, unsafe: bool, limits: Limits, h
     return bundle
 
 
-def _setup(bundle: dict) -> None:
-    if _state.get("digest") == bundle["digest"]:
-        return
-    _teardown()
+def _setup(bundle: dict) -> dict:
+    """This worker's grading state for BUNDLE (reference on disk, a warm zygote, parsed notebooks).
+
+    Up to KEEP bundles stay set up at once (a `dlgrader serve` worker grades several assignments
+    in turn); the least recently used one is torn down beyond that."""
+    state = _states.get(bundle["digest"])
+    if state is not None:
+        _states.move_to_end(bundle["digest"])
+        return state
+    _register_cleanup()
+    while len(_states) >= KEEP:
+        _teardown_one(_states.popitem(last=False)[1])
     from IPython.core.inputtransformer2 import TransformerManager
 
     from .sandbox import default_policy
@@ -62,53 +73,68 @@ def _setup(bundle: dict) -> None:
         target = ref_dir / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
-    for name in [m for m in sys.modules if m.startswith("_dlgrader_reference")]:
-        del sys.modules[name]                       # a different course: load its reference afresh
-    os.environ[ENV_VAR] = str(ref_dir)
     uid = uid_base() + 1 + os.getpid() % 800
     policy = default_policy(list(bundle["hidden"]) + [str(folder)], uid)
-    if not _state.get("cleanup_registered"):
-        import atexit
-        from multiprocessing import util
-        atexit.register(_teardown)
-        util.Finalize(None, _teardown, exitpriority=10)   # pool workers skip atexit
-    _state.update(
-        cleanup_registered=True, digest=bundle["digest"], folder=folder, transform=TransformerManager().transform_cell,
-        zygote=Zygote(policy, isolate=not bundle["unsafe"]), limits=Limits(**bundle["limits"]),
-        notebooks={stem: (nbformat.reads(src, as_version=4), nbformat.reads(rel, as_version=4))
-                   for stem, (src, rel) in bundle["notebooks"].items()})
+    state = {"folder": folder, "ref_dir": ref_dir, "transform": TransformerManager().transform_cell,
+             "zygote": Zygote(policy, isolate=not bundle["unsafe"]), "limits": Limits(**bundle["limits"]),
+             "notebooks": {stem: (nbformat.reads(src, as_version=4), nbformat.reads(rel, as_version=4))
+                           for stem, (src, rel) in bundle["notebooks"].items()}}
+    _states[bundle["digest"]] = state
+    return state
+
+
+def _use_reference(state: dict) -> None:
+    """Point the verdicts at this bundle's reference (a different course: load it afresh)."""
+    if os.environ.get(ENV_VAR) != str(state["ref_dir"]):
+        for name in [m for m in sys.modules if m.startswith("_dlgrader_reference")]:
+            del sys.modules[name]
+        os.environ[ENV_VAR] = str(state["ref_dir"])
+
+
+def _register_cleanup() -> None:
+    if _registered:
+        return
+    import atexit
+    from multiprocessing import util
+    atexit.register(_teardown)
+    util.Finalize(None, _teardown, exitpriority=10)   # pool workers skip atexit
+    _registered.append(True)
+
+
+def _teardown_one(state: dict) -> None:
+    state["zygote"].close()
+    shutil.rmtree(state["folder"], ignore_errors=True)
 
 
 def _teardown() -> None:
-    zygote = _state.pop("zygote", None)
-    if zygote is not None:
-        zygote.close()
-    folder = _state.pop("folder", None)
-    if folder is not None:
-        shutil.rmtree(folder, ignore_errors=True)
-    registered = _state.get("cleanup_registered")
-    _state.clear()
-    if registered:
-        _state["cleanup_registered"] = True
+    while _states:
+        _teardown_one(_states.popitem()[1])
+
+
+def warm(bundle: dict) -> str:
+    """Set BUNDLE up in this worker ahead of the first submission (`dlgrader serve`)."""
+    _use_reference(_setup(bundle))
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def grade_task(task: dict, bundle: dict) -> str:
     """Grade one submission ({"student", "notebooks": {stem: bytes}, "files": [...]}); JSON text out."""
     from ..verdicts.integrity import scan_files
     from .notebook import grade_notebook
-    _setup(bundle)
+    state = _setup(bundle)
+    _use_reference(state)
     crash = os.environ.get("DLGRADER_FAULT_CRASH_ON")       # fault injection for the crash tests
     if crash and crash == task["student"]:
         os._exit(70)
     results = {}
-    for stem, (source, release) in _state["notebooks"].items():
+    for stem, (source, release) in state["notebooks"].items():
         raw = task["notebooks"].get(stem)
         if raw is None:
             results[stem] = {"status": "missing", "reason": f"{stem}.ipynb was not submitted", "cells": [],
                              "autograded": None, "flags": [], "notes": [], "stops": [], "seconds": 0.0}
             continue
-        results[stem] = grade_notebook(raw, source, release, _state["zygote"], _state["limits"],
-                                       _state["transform"])
+        results[stem] = grade_notebook(raw, source, release, state["zygote"], state["limits"],
+                                       state["transform"])
     extra = [f.to_dict() for f in scan_files(task["files"])]
     worker = f"{socket.gethostname()}:{os.getpid()}"
     return json.dumps({"student": task["student"], "notebooks": results, "file_flags": extra, "worker": worker})

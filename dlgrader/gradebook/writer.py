@@ -74,6 +74,10 @@ class GradebookWriter:
         """student -> digest of the submission whose grading is committed."""
         return journal.done(self.gb.db, assignment)
 
+    def score(self, assignment: str, student: str) -> tuple[float, float]:
+        submission = self.gb.find_submission(assignment, student)
+        return float(submission.score), float(submission.max_score)
+
     def record(self, assignment: str, student: str, results: dict, submitted: Path, digest: str) -> None:
         """`results` maps notebook name -> the engine's plain-data result for it."""
         self._write_autograded(assignment, student, results, submitted)

@@ -1,0 +1,1 @@
+"""`dlgrader serve`: grade each submission as it arrives and release its feedback."""

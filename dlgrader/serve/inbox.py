@@ -1,0 +1,124 @@
+"""What waits in the exchange's inbound folder, and in which order to grade it.
+
+nbgrader's `submit` writes `inbound/<student>+<assignment>+<timestamp>[+<random>]/`: the files,
+then timestamp.txt, then submission_secret.txt. A folder counts as arrived once its secret is written
+(or, for an nbgrader without secrets, once its timestamp is a minute old).
+
+Fairness: only a student's newest submission of an assignment is worth grading (an older one still
+waiting is dropped when a newer one arrives); among students, the one served fewer times so far
+goes first, then the earliest submission. A student resubmitting in a loop cannot hold up a
+classmate's first submission.
+"""
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from nbgrader.utils import parse_utc
+
+STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")
+LEGACY_GRACE = 60.0       # seconds before a folder without submission_secret.txt counts as complete
+
+
+@dataclass(frozen=True)
+class Arrival:
+    student: str
+    assignment: str
+    timestamp: datetime          # naive UTC, as nbgrader stores it
+    name: str                    # the inbound folder's name
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.assignment, self.student)
+
+
+def parse(name: str, assignments: set[str]) -> Arrival | None:
+    """An inbound folder name -> Arrival, or None if it is not a submission of a known assignment."""
+    parts = name.rsplit("+", 3)                  # as nbgrader's collect reads it
+    if len(parts) < 3:
+        return None
+    student, assignment, stamp = parts[0], parts[1], parts[2]
+    if assignment not in assignments or not STUDENT_ID.match(student):
+        return None
+    try:
+        return Arrival(student, assignment, parse_utc(stamp), name)
+    except (ValueError, OverflowError):
+        return None
+
+
+def complete(folder: Path, now: float | None = None) -> bool:
+    try:
+        if (folder / "submission_secret.txt").stat().st_size > 0:
+            return True
+        stamp = (folder / "timestamp.txt").stat()
+    except OSError:
+        return False
+    return (now or time.time()) - stamp.st_mtime > LEGACY_GRACE
+
+
+def scan(inbound: Path, assignments: set[str]) -> tuple[list[Arrival], list[str]]:
+    """(complete arrivals, names that are not submissions we know) in INBOUND."""
+    arrivals, ignored = [], []
+    try:
+        entries = list(os.scandir(inbound))
+    except FileNotFoundError:
+        return [], []
+    now = time.time()
+    for entry in entries:
+        arrival = parse(entry.name, assignments) if entry.is_dir(follow_symlinks=False) else None
+        if arrival is None:
+            ignored.append(entry.name)
+        elif complete(Path(entry.path), now):
+            arrivals.append(arrival)
+    return arrivals, ignored
+
+
+class FairQueue:
+    """Pending gradings, at most one per (assignment, student), in fairness order."""
+
+    def __init__(self):
+        self.pending: dict[tuple[str, str], Arrival] = {}
+        self.handled: dict[tuple[str, str], datetime] = {}   # newest timestamp already graded
+        self.busy: set[tuple[str, str]] = set()
+        self.served: Counter = Counter()                     # gradings per student this session
+        self.superseded = 0
+
+    def offer(self, arrival: Arrival) -> bool:
+        """Queue ARRIVAL unless it, or something newer of the same student, is graded or waiting."""
+        key = arrival.key
+        if key in self.handled and arrival.timestamp <= self.handled[key]:
+            return False
+        waiting = self.pending.get(key)
+        if waiting is not None:
+            if arrival.timestamp <= waiting.timestamp:
+                return False
+            self.superseded += 1
+        self.pending[key] = arrival
+        return True
+
+    def pop(self) -> Arrival | None:
+        ready = [a for k, a in self.pending.items() if k not in self.busy]
+        if not ready:
+            return None
+        best = min(ready, key=lambda a: (self.served[a.student], a.timestamp, a.student))
+        del self.pending[best.key]
+        self.busy.add(best.key)
+        return best
+
+    def finish(self, key: tuple[str, str], graded_timestamp: datetime | None) -> None:
+        """The grading of KEY ended; GRADED_TIMESTAMP is the submission it graded (None: nothing)."""
+        self.busy.discard(key)
+        self.served[key[1]] += 1
+        if graded_timestamp is not None:
+            self.handled[key] = max(graded_timestamp, self.handled.get(key, graded_timestamp))
+            waiting = self.pending.get(key)
+            if waiting is not None and waiting.timestamp <= self.handled[key]:
+                del self.pending[key]
+
+    def __len__(self) -> int:
+        return len(self.pending)

@@ -1,0 +1,261 @@
+"""`dlgrader serve`: grade each submission as it arrives and release its feedback at once.
+
+One coordinator process watches the exchange's inbound folder (a directory scan every `poll`
+seconds: works on the shared and network filesystems exchanges live on), takes submissions in
+fairness order (inbox.py), and for each: collects it with nbgrader's ExchangeCollect, grades it on a
+warm pool of sandboxed worker processes (the same grade_task as `dlgrader grade`), records it
+crash-safely (scores + journal row in one transaction), generates its feedback with nbgrader's
+GenerateFeedback and releases it with ExchangeReleaseFeedback, so `nbgrader fetch_feedback` (or the
+Assignment List) gets it. At most `workers` gradings are in flight, so a newly arrived submission
+waits for at most one grading per worker, however long the queue.
+
+Killed and started again, it grades only what has no committed grading and releases feedback that
+was not released. A submission whose grading kills its worker is retried alone, and after `tries`
+deaths recorded as failed: the student gets a feedback page saying so, the TA a log line.
+"""
+from __future__ import annotations
+
+import html
+import json
+import multiprocessing
+import signal
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from ..course import Course
+from ..execution.batch import hidden_paths, probe_sandbox, read_task
+from ..execution.engine import Limits
+from ..execution.executors import die_with_parent
+from ..execution.workers import grade_task, make_bundle, warm
+from ..gradebook.journal import submission_digest
+from ..gradebook.writer import GradebookWriter, read_timestamp, recover_autograded
+from ..progress import console, status
+from .inbox import Arrival, FairQueue, scan
+from .steps import NbgraderSteps
+
+
+@dataclass
+class Job:
+    arrival: Arrival
+    timestamp: datetime | None      # of the collected submission (may be newer than the arrival)
+    digest: str
+    tries: int = 0
+    started: float = 0.0
+    solo: bool = False
+    submitted: float = 0.0
+    steps: dict = field(default_factory=dict)        # seconds per step, for the log
+
+    def lap(self, step: str, since: float) -> float:
+        now = time.monotonic()
+        self.steps[step] = round(self.steps.get(step, 0.0) + now - since, 3)
+        return now
+
+
+class Server:
+    def __init__(self, course: Course, workers: int = 2, poll: float = 0.25, tries: int = 2,
+                 unsafe: bool = False, limits: Limits | None = None, once: bool = False):
+        self.course, self.workers, self.poll, self.tries = course, max(1, workers), poll, max(1, tries)
+        self.unsafe, self.limits, self.once = unsafe, limits or Limits(), once
+        self.stop = threading.Event()
+        self.inflight: dict[Future, Job] = {}
+        self.suspects: list[Job] = []      # in flight when a worker died: retried one at a time
+        self.broken = False
+        self.counts = {"graded": 0, "failed": 0, "feedback": 0}
+
+    # ---- set-up -------------------------------------------------------------------------------
+    def _start(self) -> None:
+        probe_sandbox(self.course, self.unsafe)
+        self.assignments = set(self.course.assignments())
+        hidden = hidden_paths(self.course)
+        self.bundles = {a: make_bundle(self.course, a, self.unsafe, self.limits, hidden) for a in self.assignments}
+        self.names = {a: self.course.notebooks(a) for a in self.assignments}
+        self.steps = NbgraderSteps(self.course)
+        self.writer = GradebookWriter(self.course)
+        self.queue = FairQueue()
+        self.inbound = self.course.exchange / self.course.course_id / "inbound"
+        logs = self.course.root / "logs"
+        logs.mkdir(exist_ok=True)
+        self.events = open(logs / "serve.jsonl", "a", encoding="utf-8")
+        for a in self.assignments:
+            recover_autograded(self.course, a)
+            self._resume(a)
+        self.pool = self._new_pool()
+        released = [a for a in sorted(self.assignments) if (self.course.exchange / self.course.course_id
+                                                             / "outbound" / a).is_dir()]
+        warming = [self.pool.submit(warm, self.bundles[a]) for a in released for _ in range(self.workers)]
+        self.steps.warm()
+        wait(warming)
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=die_with_parent)
+
+    def _resume(self, assignment: str) -> None:
+        """Submissions graded (and their feedback released) before a restart are not redone."""
+        graded = self.writer.graded(assignment)
+        digest = self.bundles[assignment]["digest"]
+        for student, done in graded.items():
+            folder = self.course.submitted / student / assignment
+            stamp = read_timestamp(folder)
+            if stamp and folder.is_dir() and submission_digest(folder, digest) == done \
+                    and self.steps.released(assignment, student):
+                self.queue.handled[(assignment, student)] = stamp
+
+    # ---- the loop -----------------------------------------------------------------------------
+    def run(self) -> dict:
+        self._start()
+        status(f"dlgrader serve: watching {self.inbound} with {self.workers} warm worker(s); "
+               f"{len(self.assignments)} assignment(s). Ctrl-C stops.")
+        self._event("ready", workers=self.workers)
+        ignored_seen: set[str] = set()
+        try:
+            while not self.stop.is_set():
+                arrivals, ignored = scan(self.inbound, self.assignments)
+                for name in set(ignored) - ignored_seen:
+                    self._event("ignored", name=name)
+                ignored_seen |= set(ignored)
+                for arrival in sorted(arrivals, key=lambda a: a.timestamp):
+                    self.queue.offer(arrival)
+                self._fill()
+                if self.once and not self.inflight and not self.queue and not self.suspects:
+                    break
+                done, _ = wait(list(self.inflight), timeout=self.poll, return_when=FIRST_COMPLETED)
+                for future in done:
+                    self._finish(future)
+        finally:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.writer.close()
+            self._event("stopped", **self.counts)
+            self.events.close()
+        return self.counts
+
+    def _fill(self) -> None:
+        if self.broken:                              # a worker died: first let its pool drain
+            if self.inflight:
+                return
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool, self.broken = self._new_pool(), False
+        if self.suspects:                            # then retry what was in flight, one at a time
+            if not self.inflight:
+                self._submit(self.suspects.pop(0), solo=True)
+            return
+        while len(self.inflight) < self.workers:
+            arrival = self.queue.pop()
+            if arrival is None:
+                return
+            self._dispatch(arrival)
+
+    def _dispatch(self, arrival: Arrival) -> None:
+        a, s = arrival.assignment, arrival.student
+        t0 = time.monotonic()
+        try:
+            folder = self.steps.collect(a, s)
+        except Exception as exc:                     # nbgrader's collect refused: say so, go on
+            self._event("error", student=s, assignment=a, step="collect", reason=str(exc)[:300])
+            self.queue.finish(arrival.key, arrival.timestamp)
+            return
+        stamp = read_timestamp(folder)
+        digest = submission_digest(folder, self.bundles[a]["digest"])
+        job = Job(arrival, stamp, digest, started=t0)
+        job.lap("collect", t0)
+        if self.writer.graded(a).get(s) == digest:   # graded before (a restart): feedback only
+            self._release(job)
+            return
+        self._submit(job)
+
+    def _submit(self, job: Job, solo: bool = False) -> None:
+        a, s = job.arrival.assignment, job.arrival.student
+        job.solo = solo
+        task = read_task(self.course, a, s, self.names[a])
+        job.submitted = time.monotonic()
+        self.inflight[self.pool.submit(grade_task, task, self.bundles[a])] = job
+
+    def _finish(self, future: Future) -> None:
+        job = self.inflight.pop(future)
+        a, s = job.arrival.assignment, job.arrival.student
+        t = job.lap("grade", job.submitted)
+        try:
+            graded = json.loads(future.result())
+        except BrokenProcessPool:
+            self._worker_died(job)
+            return
+        except Exception as exc:
+            self._failed(job, f"grading failed: {type(exc).__name__}: {exc}")
+            return
+        self.writer.record(a, s, graded["notebooks"], self.course.submitted / s / a, job.digest)
+        job.lap("record", t)
+        self.counts["graded"] += 1
+        self._release(job)
+
+    def _worker_died(self, job: Job) -> None:
+        """A worker died, failing every task of its pool. Alone in the pool, JOB is the cause: one
+        more try, or failed after `tries`; otherwise it is retried alone to find out."""
+        self.broken = True
+        if job.solo:
+            job.tries += 1
+        self._event("worker-died", student=job.arrival.student, assignment=job.arrival.assignment,
+                    tries=job.tries)
+        if job.tries >= self.tries:
+            self._failed(job, f"it made its grading worker die {job.tries} times")
+        elif job.solo:
+            self.suspects.insert(0, job)
+        else:
+            self.suspects.append(job)
+
+    def _release(self, job: Job) -> None:
+        a, s = job.arrival.assignment, job.arrival.student
+        t = time.monotonic()
+        try:
+            self.steps.feedback(a, s)
+            self.steps.release_feedback(a, s)
+            job.lap("feedback", t)
+        except Exception as exc:
+            self._event("error", student=s, assignment=a, step="feedback", reason=str(exc)[:300])
+        else:
+            self.counts["feedback"] += 1
+            score = self.writer.score(a, s)
+            self._event("feedback", student=s, assignment=a, score=score[0], max_score=score[1],
+                        submitted=str(job.timestamp), latency=_since(job.timestamp),
+                        seconds=round(time.monotonic() - job.started, 3), steps=job.steps)
+        self.queue.finish(job.arrival.key, job.timestamp or job.arrival.timestamp)
+
+    def _failed(self, job: Job, reason: str) -> None:
+        a, s = job.arrival.assignment, job.arrival.student
+        self.counts["failed"] += 1
+        self._event("failed", student=s, assignment=a, reason=reason)
+        try:
+            self.steps.release_notice(a, s, html.escape(
+                f"Your submission of {a} could not be graded automatically ({reason}). "
+                "Your instructor has been told and will grade it by hand."))
+        except Exception as exc:
+            self._event("error", student=s, assignment=a, step="notice", reason=str(exc)[:300])
+        self.queue.finish(job.arrival.key, job.timestamp or job.arrival.timestamp)
+
+    def _event(self, kind: str, **fields) -> None:
+        record = {"event": kind, "at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"), **fields}
+        self.events.write(json.dumps(record) + "\n")
+        self.events.flush()
+        if kind == "feedback":
+            console.print(f"{fields['student']} {fields['assignment']}: {fields['score']:g}/"
+                          f"{fields['max_score']:g}, feedback released {fields['latency']:.2f} s after submitting",
+                          soft_wrap=True)
+        elif kind in ("failed", "error", "worker-died"):
+            console.print(f"[yellow]{kind}: {fields.get('student', '')} {fields.get('assignment', '')} "
+                          f"{fields.get('reason', '')}[/yellow]", soft_wrap=True)
+
+
+def _since(stamp: datetime | None) -> float:
+    if stamp is None:
+        return float("nan")
+    return round((datetime.now(timezone.utc).replace(tzinfo=None) - stamp).total_seconds(), 3)
+
+
+def serve(course: Course, **options) -> dict:
+    server = Server(course, **options)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: server.stop.set())
+    return server.run()

@@ -1,0 +1,151 @@
+"""nbgrader's own exchange and feedback steps for ONE submission, run in this process.
+
+`dlgrader serve` handles submissions one at a time as they arrive; starting an nbgrader command per
+step would cost seconds of start-up each, so the same classes the CLI uses (ExchangeCollect,
+GenerateFeedback, ExchangeReleaseFeedback) run here, configured from the course's nbgrader_config.py
+with the student and assignment set, exactly as `nbgrader collect --student=ID` etc. would.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+from pathlib import Path
+
+from nbgrader.auth import Authenticator
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.utils import notebook_hash
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
+
+from ..course import Course
+from ..errors import DlgraderError
+from ..feedback_html.generate import LEAK_MARKERS
+
+
+class NbgraderSteps:
+    def __init__(self, course: Course):
+        self.course = course
+        self.log = logging.getLogger("dlgrader.serve.nbgrader")
+        self.log.propagate = False
+        self.log.addHandler(logging.NullHandler())
+        self.base = PyFileConfigLoader("nbgrader_config.py", path=str(course.root)).load_config()
+        self.base.CourseDirectory.root = str(course.root)
+        self.base.CourseDirectory.course_id = course.course_id
+        self.base.CourseDirectory.db_url = course.db_url
+        self.base.Exchange.root = str(course.exchange)
+        self._feedback = None
+
+    def _config(self, assignment: str, student: str) -> Config:
+        cfg = Config()
+        cfg.merge(self.base)
+        cfg.CourseDirectory.assignment_id = assignment
+        cfg.CourseDirectory.student_id = student
+        return cfg
+
+    def _run(self, cls, assignment: str, student: str, **traits) -> None:
+        cfg = self._config(assignment, student)
+        coursedir = CourseDirectory(config=cfg, log=self.log)
+        if cls.__module__.startswith("nbgrader.exchange"):
+            app = cls(coursedir=coursedir, authenticator=Authenticator(config=cfg), config=cfg, log=self.log)
+        else:
+            app = cls(coursedir=coursedir, config=cfg, log=self.log)
+        for name, value in traits.items():
+            setattr(app, name, value)
+        with contextlib.redirect_stdout(io.StringIO()):
+            app.start()
+
+    def collect(self, assignment: str, student: str) -> Path:
+        """Newest inbound submission of STUDENT -> submitted/ (nbgrader collect --update)."""
+        from nbgrader.exchange.default import ExchangeCollect
+        self._run(ExchangeCollect, assignment, student, update=True)
+        return self.course.submitted / student / assignment
+
+    def feedback(self, assignment: str, student: str) -> list[Path]:
+        """autograded/ -> feedback/ HTML with hidden tests stripped (nbgrader generate_feedback)."""
+        app = self._feedback_app()
+        app.coursedir.assignment_id, app.coursedir.student_id = assignment, student
+        with contextlib.redirect_stdout(io.StringIO()):
+            app.start()
+        pages = sorted((self.course.feedback / student / assignment).glob("*.html"))
+        for page in pages:
+            text = page.read_text(encoding="utf-8", errors="replace")
+            leaked = [m for m in LEAK_MARKERS if m in text]
+            if leaked:
+                page.unlink()
+                raise DlgraderError(f"feedback {page} contained hidden test code ({leaked[0]!r}); removed it")
+        return pages
+
+    def _feedback_app(self):
+        """One GenerateFeedback kept for all students: its exporter compiles the HTML templates once
+        (a new one per student would spend most of its time recompiling them)."""
+        if self._feedback is None:
+            from nbgrader.converters import GenerateFeedback
+
+            class KeptExporter(GenerateFeedback):
+                def start(self):
+                    self.init_notebooks()
+                    if not getattr(self, "ready", False):
+                        super().start()          # makes the exporter and the writer
+                        self.ready = True
+                        return
+                    here = os.getcwd()
+                    os.chdir(self.coursedir.root)
+                    try:
+                        self.convert_notebooks()
+                    finally:
+                        os.chdir(here)
+
+            cfg = self._config("*", "*")
+            self._feedback = KeptExporter(coursedir=CourseDirectory(config=cfg, log=self.log), config=cfg,
+                                          log=self.log)
+            self._feedback.force = True
+        return self._feedback
+
+    def release_feedback(self, assignment: str, student: str) -> None:
+        """feedback/ -> the exchange, where `nbgrader fetch_feedback` finds it."""
+        from nbgrader.exchange.default import ExchangeReleaseFeedback
+        self._run(ExchangeReleaseFeedback, assignment, student)
+
+    def released(self, assignment: str, student: str) -> bool:
+        """Is the feedback for the submission now in submitted/ in the exchange?"""
+        folder = self.course.submitted / student / assignment
+        secret = folder / "submission_secret.txt"
+        if not secret.is_file():
+            return False
+        outbound = self.course.exchange / self.course.course_id / "feedback"
+        names = [p.stem for p in folder.glob("*.ipynb")]
+        return bool(names) and all(
+            (outbound / f"{notebook_hash(secret=secret.read_text(), notebook_id=n)}.html").is_file() for n in names)
+
+    def warm(self) -> None:
+        """Compile nbconvert's feedback templates before the first student waits for them."""
+        import nbformat
+        app = self._feedback_app()
+        app.exporter = app.exporter_class(parent=app, config=app.config)
+        for pp in app.preprocessors:
+            app.exporter.register_preprocessor(pp)
+        from nbconvert.writers import FilesWriter
+        app.writer = FilesWriter(parent=app, config=app.config)
+        app.ready = True
+        try:
+            app.exporter.from_notebook_node(nbformat.v4.new_notebook(), resources={"nbgrader": {
+                "notebook": "warm-up", "score": 0, "max_score": 0, "late_penalty": 0}})
+        except Exception:      # only a warm-up: the templates are compiled by now either way
+            pass
+
+    def release_notice(self, assignment: str, student: str, message_html: str) -> None:
+        """Release a page with MESSAGE_HTML as the feedback of each notebook of the submission."""
+        import shutil
+        folder = self.course.submitted / student / assignment
+        dest = self.course.feedback / student / assignment
+        dest.mkdir(parents=True, exist_ok=True)
+        for name in ("timestamp.txt", "submission_secret.txt"):
+            if (folder / name).is_file():
+                shutil.copy2(folder / name, dest / name)
+        page = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{assignment}</title></head>"
+                f"<body><h1>{assignment}</h1><p>{message_html}</p></body></html>")
+        for notebook in self.course.notebooks(assignment):
+            (dest / f"{notebook}.html").write_text(page, encoding="utf-8")
+        self.release_feedback(assignment, student)
