@@ -3,7 +3,8 @@
 Builds one cohort of N submissions of one assignment (honest, written differently, each registered
 mistake, blank, and every 25th a broken notebook), grades identical copies of it three ways in one
 run, checks that the honest scores agree cell by cell, and prints wall times, ratios, the
-single-submission latency and the workers' peak memory.
+single-submission latency and the workers' peak memory; then, with `dlgrader serve` running, the
+submit -> feedback latency against stock nbgrader's (bench/feedback_latency.py).
 
     .venv/bin/python bench/grade_throughput.py [--n 200] [--assignment ps2_softmax_cross_entropy]
 """
@@ -31,6 +32,8 @@ from dlgrader.verdicts import reference  # noqa: E402
 from tests.execution.cohort import alternative_replacements, filled  # noqa: E402
 
 from dlgrader.authoring.solutions import defined_name  # noqa: E402
+
+import feedback_latency  # noqa: E402  (bench/feedback_latency.py)
 
 
 def env() -> dict:
@@ -102,6 +105,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=200)
     parser.add_argument("--assignment", default="ps2_softmax_cross_entropy")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--latency", type=int, default=100, metavar="N",
+                        help="then measure submit -> feedback with N queued behind (0: skip)")
     args = parser.parse_args()
     a = args.assignment
     work = Path(tempfile.mkdtemp(prefix="dlgrader-bench-"))
@@ -157,6 +162,10 @@ def main() -> None:
           "(target <= 0.3 s)")
     print(f"one submission, cold start (new workers and sandbox zygote): {t_cold:.2f} s")
     print(f"peak memory of one worker process: {peak_mb:.0f} MB (target <= 300 MB)")
+    if args.latency:
+        print()
+        print(f"dlgrader serve: submit -> feedback latency ({args.latency} queued) ...", flush=True)
+        feedback_latency.report(feedback_latency.measure(args.latency, a, args.workers, work / "latency"))
     shutil.rmtree(work, ignore_errors=True)
 
 

@@ -1,0 +1,161 @@
+"""Benchmark: submit -> feedback available, with `dlgrader serve` running, against stock nbgrader.
+
+Students submit through nbgrader's real exchange (its ExchangeSubmit); "feedback available" is the
+moment the released HTML exists where `nbgrader fetch_feedback` looks for it. Measured:
+
+1. a burst: one submission, then N more from other students right behind it (all queued at once);
+   the first one's latency, and how long the whole burst takes;
+2. fairness: the N students resubmit (queued, each already served once), then a student who has
+   not been served yet submits: that newcomer's latency;
+3. stock nbgrader for one submission: `nbgrader collect`, `autograde`, `generate_feedback`,
+   `release_feedback` for that student, run by a TA right after the submit.
+
+    .venv/bin/python bench/feedback_latency.py [--n 100] [--assignment ps2_softmax_cross_entropy]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from nbgrader.utils import notebook_hash  # noqa: E402
+
+from dlgrader.collection import student as exchange  # noqa: E402
+from dlgrader.course import Course  # noqa: E402
+
+
+def env() -> dict:
+    e = {k: v for k, v in os.environ.items() if not k.startswith("DLGRADER_")}
+    e["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), e.get("PATH", "")])
+    return e
+
+
+def make_course(dest: Path, assignment: str) -> Course:
+    dest.mkdir(parents=True)
+    for name in ("source", "release", "reference", "nbgrader_config.py"):
+        src = ROOT / name
+        (shutil.copytree if src.is_dir() else shutil.copy2)(src, dest / name)
+    for cmd in (["build", assignment], ["release", assignment]):
+        subprocess.run([sys.executable, "-m", "dlgrader.cli", *cmd], cwd=dest, env=env(), check=True,
+                       capture_output=True)
+    return Course(dest)
+
+
+class Students:
+    """Student homes fetched from the exchange; submit() returns the file feedback will appear as."""
+
+    def __init__(self, course: Course, assignment: str, homes: Path, notebook: Path):
+        self.course, self.a, self.homes, self.notebook = course, assignment, homes, notebook
+
+    def submit(self, sid: str) -> Path:
+        home = self.homes / sid
+        if not (home / self.a).is_dir():
+            exchange.fetch(self.course, home, sid, self.a)
+        shutil.copy(self.notebook, home / self.a / self.notebook.name)
+        exchange.submit(self.course, home, sid, self.a)
+        cache = home / ".nbgrader_cache" / self.course.course_id
+        newest = max(cache.glob(f"{sid}+{self.a}+*"), key=lambda p: p.name.split("+")[2])
+        secret = (newest / "submission_secret.txt").read_text()
+        digest = notebook_hash(secret=secret, notebook_id=self.notebook.stem)
+        return self.course.exchange / self.course.course_id / "feedback" / f"{digest}.html"
+
+
+def wait_file(path: Path, timeout: float = 600) -> float:
+    end = time.monotonic() + timeout
+    while not path.exists():
+        if time.monotonic() > end:
+            raise TimeoutError(f"no feedback at {path} after {timeout} s")
+        time.sleep(0.005)
+    return time.monotonic()
+
+
+def start_serve(course: Course, workers: int) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-m", "dlgrader.cli", "serve", "--workers", str(workers),
+                             "--poll", "0.1"], cwd=course.root, env=env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    for line in proc.stdout:
+        if "watching" in line:
+            break
+    threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()   # drain
+    return proc
+
+
+def measure(n: int, assignment: str, workers: int, work: Path) -> dict:
+    course = make_course(work / "serve", assignment)
+    nb = next((course.source / assignment).glob("*.ipynb"))
+    people = Students(course, assignment, work / "homes", nb)
+    ids = [f"s{i:04d}" for i in range(n)]
+    for sid in ["first", "newcomer", *ids]:                      # homes ready before the clock runs
+        exchange.fetch(course, work / "homes" / sid, sid, assignment)
+    serve = start_serve(course, workers)
+    try:
+        t0 = time.monotonic()
+        first = people.submit("first")
+        t_first_submitted = time.monotonic()
+        burst = [people.submit(sid) for sid in ids]
+        t_burst_submitted = time.monotonic()
+        t_first = wait_file(first) - t_first_submitted
+        t_all = max(wait_file(p) for p in burst) - t0
+
+        again = [people.submit(sid) for sid in ids]                  # everyone resubmits ...
+        newcomer = people.submit("newcomer")                          # ... then a first-timer
+        t_new_submitted = time.monotonic()
+        t_new = wait_file(newcomer) - t_new_submitted
+        for p in again:
+            wait_file(p)
+    finally:
+        serve.terminate()
+        serve.wait(timeout=60)
+
+    stock_course = make_course(work / "stock", assignment)
+    stock_people = Students(stock_course, assignment, work / "stock-homes", nb)
+    exchange.fetch(stock_course, work / "stock-homes" / "first", "first", assignment)
+    target = stock_people.submit("first")
+    t0 = time.monotonic()
+    steps = {}
+    for step in (["collect", "--update"], ["autograde"], ["generate_feedback"], ["release_feedback"]):
+        t = time.monotonic()
+        subprocess.run([sys.executable, "-m", "nbgrader", step[0], assignment, "--student=first", *step[1:]],
+                       cwd=stock_course.root, env=env(), check=True, capture_output=True)
+        steps[step[0]] = time.monotonic() - t
+    assert target.exists(), "stock nbgrader released no feedback"
+    t_stock = time.monotonic() - t0
+    return {"n": n, "first": t_first, "burst_submit": t_burst_submitted - t_first_submitted, "all": t_all,
+            "newcomer": t_new, "stock": t_stock, "stock_steps": steps}
+
+
+def report(r: dict) -> None:
+    print(f"submit -> feedback, first of a burst of 1+{r['n']} (serve):  {r['first']:.2f} s   (target <= 3 s)")
+    print(f"submit -> feedback, a first-timer behind {r['n']} queued resubmissions: {r['newcomer']:.2f} s "
+          "(target <= 3 s)")
+    print(f"whole burst of {r['n'] + 1} graded with feedback released: {r['all']:.1f} s "
+          f"({(r['n'] + 1) / r['all']:.1f} per s; submitting it took {r['burst_submit']:.1f} s)")
+    print(f"stock nbgrader for one submission (collect, autograde, generate_feedback, release_feedback): "
+          f"{r['stock']:.2f} s  -> serve {r['stock'] / r['first']:.1f}x faster")
+    print("  stock steps: " + ", ".join(f"{k} {v:.1f} s" for k, v in r["stock_steps"].items()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=100)
+    parser.add_argument("--assignment", default="ps2_softmax_cross_entropy")
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="dlgrader-latency-"))
+    try:
+        report(measure(args.n, args.assignment, args.workers, work))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
