@@ -15,7 +15,6 @@ deaths recorded as failed: the student gets a feedback page saying so, the TA a 
 """
 from __future__ import annotations
 
-import html
 import json
 import multiprocessing
 import signal
@@ -125,7 +124,8 @@ class Server:
                     break
                 done, _ = wait(list(self.inflight), timeout=self.poll, return_when=FIRST_COMPLETED)
                 for future in done:
-                    self._finish(future)
+                    job = self.inflight.pop(future)
+                    self._guarded(job.arrival, self._finish, future, job)
         finally:
             self.pool.shutdown(wait=False, cancel_futures=True)
             self.writer.close()
@@ -141,13 +141,14 @@ class Server:
             self.pool, self.broken = self._new_pool(), False
         if self.suspects:                            # then retry what was in flight, one at a time
             if not self.inflight:
-                self._submit(self.suspects.pop(0), solo=True)
+                job = self.suspects.pop(0)
+                self._guarded(job.arrival, self._submit, job, True)
             return
         while len(self.inflight) < self.workers:
             arrival = self.queue.pop()
             if arrival is None:
                 return
-            self._dispatch(arrival)
+            self._guarded(arrival, self._dispatch, arrival)
 
     def _dispatch(self, arrival: Arrival) -> None:
         a, s = arrival.assignment, arrival.student
@@ -174,8 +175,18 @@ class Server:
         job.submitted = time.monotonic()
         self.inflight[self.pool.submit(grade_task, task, self.bundles[a])] = job
 
-    def _finish(self, future: Future) -> None:
-        job = self.inflight.pop(future)
+    def _guarded(self, arrival: Arrival, step, *args) -> None:
+        """One submission's trouble (an unreadable folder, an assignment missing from the gradebook)
+        is logged and ends that submission's turn (a newer submission, or a restart, tries again);
+        it never stops the server."""
+        try:
+            step(*args)
+        except Exception as exc:
+            self._event("error", student=arrival.student, assignment=arrival.assignment, step=step.__name__,
+                        reason=f"{type(exc).__name__}: {exc}"[:300])
+            self.queue.finish(arrival.key, arrival.timestamp)
+
+    def _finish(self, future: Future, job: Job) -> None:
         a, s = job.arrival.assignment, job.arrival.student
         t = job.lap("grade", job.submitted)
         try:
@@ -210,7 +221,10 @@ class Server:
         a, s = job.arrival.assignment, job.arrival.student
         t = time.monotonic()
         try:
-            self.steps.feedback(a, s)
+            pages = {p.stem for p in self.steps.feedback(a, s)}
+            missing = [n for n in self.names[a] if n not in pages]
+            if missing:                              # e.g. not valid JSON: say why instead
+                self.steps.write_notices(a, s, {n: self._why_ungraded(a, s, n) for n in missing})
             self.steps.release_feedback(a, s)
             job.lap("feedback", t)
         except Exception as exc:
@@ -223,14 +237,25 @@ class Server:
                         seconds=round(time.monotonic() - job.started, 3), steps=job.steps)
         self.queue.finish(job.arrival.key, job.timestamp or job.arrival.timestamp)
 
+    def _why_ungraded(self, assignment: str, student: str, notebook: str) -> str:
+        from ..gradebook.writer import VERDICTS_FILE
+        try:
+            verdicts = json.loads((self.course.autograded / student / assignment / VERDICTS_FILE).read_text())
+            reason = verdicts[notebook]["reason"]
+        except (OSError, ValueError, KeyError):
+            reason = ""
+        return (f"{notebook}.ipynb could not be graded automatically"
+                + (f": {reason}." if reason else ".") + " Your instructor will look at it.")
+
     def _failed(self, job: Job, reason: str) -> None:
         a, s = job.arrival.assignment, job.arrival.student
         self.counts["failed"] += 1
         self._event("failed", student=s, assignment=a, reason=reason)
         try:
-            self.steps.release_notice(a, s, html.escape(
-                f"Your submission of {a} could not be graded automatically ({reason}). "
-                "Your instructor has been told and will grade it by hand."))
+            message = (f"Your submission of {a} could not be graded automatically ({reason}). "
+                       "Your instructor has been told and will grade it by hand.")
+            self.steps.write_notices(a, s, {n: message for n in self.names[a]})
+            self.steps.release_feedback(a, s)
         except Exception as exc:
             self._event("error", student=s, assignment=a, step="notice", reason=str(exc)[:300])
         self.queue.finish(job.arrival.key, job.timestamp or job.arrival.timestamp)

@@ -64,6 +64,10 @@ class NbgraderSteps:
 
     def feedback(self, assignment: str, student: str) -> list[Path]:
         """autograded/ -> feedback/ HTML with hidden tests stripped (nbgrader generate_feedback)."""
+        import shutil
+        shutil.rmtree(self.course.feedback / student / assignment, ignore_errors=True)   # no stale pages
+        if not any((self.course.autograded / student / assignment).glob("*.ipynb")):
+            return []                                # nothing graded to show (nbgrader would raise)
         app = self._feedback_app()
         app.coursedir.assignment_id, app.coursedir.student_id = assignment, student
         with contextlib.redirect_stdout(io.StringIO()):
@@ -135,8 +139,10 @@ class NbgraderSteps:
         except Exception:      # only a warm-up: the templates are compiled by now either way
             pass
 
-    def release_notice(self, assignment: str, student: str, message_html: str) -> None:
-        """Release a page with MESSAGE_HTML as the feedback of each notebook of the submission."""
+    def write_notices(self, assignment: str, student: str, messages: dict[str, str]) -> None:
+        """Feedback pages that only say MESSAGES[notebook] (plain text), for notebooks that have no
+        graded version to show (unreadable, or the grading failed)."""
+        import html
         import shutil
         folder = self.course.submitted / student / assignment
         dest = self.course.feedback / student / assignment
@@ -144,8 +150,8 @@ class NbgraderSteps:
         for name in ("timestamp.txt", "submission_secret.txt"):
             if (folder / name).is_file():
                 shutil.copy2(folder / name, dest / name)
-        page = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{assignment}</title></head>"
-                f"<body><h1>{assignment}</h1><p>{message_html}</p></body></html>")
-        for notebook in self.course.notebooks(assignment):
-            (dest / f"{notebook}.html").write_text(page, encoding="utf-8")
-        self.release_feedback(assignment, student)
+        for notebook, message in messages.items():
+            (dest / f"{notebook}.html").write_text(
+                f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(notebook)}</title>"
+                f"</head><body><h1>{html.escape(assignment)}: {html.escape(notebook)}.ipynb</h1>"
+                f"<p>{html.escape(message)}</p></body></html>", encoding="utf-8")

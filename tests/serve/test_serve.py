@@ -186,20 +186,26 @@ def test_newest_only_and_restart_after_sigkill(released, tmp_path):
     assert len(list((tmp_path / "bob" / A / "feedback").glob(f"*/{NB}.html"))) == 1
 
 
-def test_a_submission_that_kills_its_worker_fails_alone(released, tmp_path):
+def test_worker_killers_and_unreadable_notebooks_get_a_notice(released, tmp_path):
     course = released
-    for who in ("erin", "frank", "grace"):
+    for who in ("erin", "frank", "grace", "ivan"):
         exchange_student.fetch(course, tmp_path / who, who, A)
         nbformat.write(answers(course), str(tmp_path / who / A / f"{NB}.ipynb"))
+        if who == "ivan":                                  # a notebook that is not JSON at all
+            (tmp_path / who / A / f"{NB}.ipynb").write_text('{"cells": [ oops')
         exchange_student.submit(course, tmp_path / who, who, A)
     serve = Serve(course, env={"DLGRADER_FAULT_CRASH_ON": "frank"})
     try:
         serve.wait_for("failed", "frank")
         for who in ("erin", "grace"):
             serve.wait_for(who, "13/13", "feedback released")
+        serve.wait_for("ivan", "0/13", "feedback released")
     finally:
         stopped = serve.stop()
-    assert "2 graded, 2 feedback released, 1 failed" in stopped, stopped
+    assert "3 graded, 3 feedback released, 1 failed" in stopped, stopped
+    nbgrader(tmp_path / "ivan", course, "fetch_feedback", A, "--student=ivan")
+    [page] = (tmp_path / "ivan" / A / "feedback").glob(f"*/{NB}.html")
+    assert "could not be graded automatically: " in page.read_text() and "JSON" in page.read_text()
     assert [e["student"] for e in events(course, "failed")] == ["frank"]
     assert len([e for e in events(course, "worker-died") if e["student"] == "frank"]) >= 2
     nbgrader(tmp_path / "frank", course, "fetch_feedback", A, "--student=frank")
