@@ -194,6 +194,34 @@ def report(assignments, to, course_path):
     console.print(f"report: {path.resolve()}")
 
 
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.option("--student", default=None, metavar="ID",
+              help="Start a student's JupyterLab (Assignment List) instead of the instructor's (Formgrader).")
+@click.option("--home", default=None, type=click.Path(file_okay=False),
+              help="The student's folder, outside the course (default: dlgrader-<course>-<ID> in the temp folder).")
+@click.option("--port", default=8888, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--token", default=None, help="Server token (default: JupyterLab makes one and prints the URL).")
+@click.option("--no-browser", is_flag=True, help="Do not open a browser.")
+@click.argument("jupyter_args", nargs=-1, type=click.UNPROCESSED)
+@course_option
+@friendly
+def lab(student, home, port, token, no_browser, jupyter_args, course_path):
+    """Start JupyterLab on the course with nbgrader's extensions (extra args go to `jupyter lab`)."""
+    import os
+    import subprocess
+
+    from .lab import lab as lab_server
+    course = _course(course_path)
+    cmd, cwd, env = lab_server(course, student=student, home=home, port=port, token=token,
+                               open_browser=not no_browser, extra=tuple(jupyter_args))
+    who = f"student {student} in {cwd}" if student else f"the instructor in {cwd} (Formgrader: /formgrader)"
+    console.print(f"JupyterLab for {who}")
+    if hasattr(os, "execvpe"):
+        os.chdir(cwd)
+        os.execvpe(cmd[0], cmd, env)
+    sys.exit(subprocess.call(cmd, cwd=cwd, env=env))
+
+
 @main.command()
 @click.option("--students", default=32, show_default=True, type=click.IntRange(4, 500),
               help="Cohort size.")

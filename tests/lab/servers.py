@@ -1,0 +1,113 @@
+"""What the browser tests run: `dlgrader lab` servers on free loopback ports (each with a throw-away
+HOME, stopped with every process it started) and Debian's Chromium driven by Playwright."""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..conftest import ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+# Headless, as root, on a machine without outside network: no sandbox, no background fetches.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SHOTS = ROOT / "screenshots"
+# JupyterLab would ask (in a toast over the page) whether to fetch Jupyter news: say no up front.
+NOTIFICATION_SETTINGS = ".jupyter/lab/user-settings/@jupyterlab/apputils-extension/notification.jupyterlab-settings"
+
+
+@dataclass
+class Lab:
+    port: int
+    token: str
+    pid: int
+
+    def url(self, path: str = "lab") -> str:
+        return f"http://127.0.0.1:{self.port}/{path}?token={self.token}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _ready(lab: Lab, proc: subprocess.Popen, log: Path, timeout: float = 120) -> None:
+    """Poll /api/status with the token until the server answers (or fail with its log)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"dlgrader lab exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(lab.url("api/status"), timeout=5) as resp:
+                if resp.status == 200 and "started" in json.load(resp):
+                    return
+        except OSError:
+            time.sleep(0.25)
+    raise AssertionError(f"JupyterLab did not answer within {timeout:.0f}s:\n{log.read_text()[-3000:]}")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """SIGTERM the server (it shuts its kernels down), then kill whatever of its tree is left."""
+    import psutil
+    try:
+        tree = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        tree = []
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    for child in tree:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            child.kill()
+
+
+@contextlib.contextmanager
+def lab_server(course_root: Path, home: Path, *lab_args: str):
+    """`dlgrader lab [LAB_ARGS]` for COURSE_ROOT with HOME as the user's home; yields a Lab."""
+    settings = home / NOTIFICATION_SETTINGS
+    settings.parent.mkdir(parents=True, exist_ok=True)
+    settings.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    lab = Lab(free_port(), secrets.token_hex(16), 0)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DLGRADER_")}
+    env.update(HOME=str(home), IPYTHONDIR=str(home / ".ipython"),
+               PATH=os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]))
+    cmd = [sys.executable, "-m", "dlgrader.cli", "lab", "--course", str(course_root), "--port", str(lab.port),
+           "--token", lab.token, "--no-browser", *lab_args,
+           "--", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    log = home / "lab.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(cmd, cwd=home, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    lab.pid = proc.pid
+    try:
+        _ready(lab, proc, log)
+        yield lab
+    except BaseException:
+        print(f"--- {log} (end) ---\n{log.read_text()[-4000:]}")   # shown with the failure
+        raise
+    finally:
+        _stop(proc)
+
+
+def shot(page, name: str) -> Path:
+    """Save a screenshot as screenshots/lab-NAME.png (git-ignored) for a person to look at."""
+    SHOTS.mkdir(exist_ok=True)
+    path = SHOTS / f"lab-{name}.png"
+    page.screenshot(path=str(path))
+    return path
