@@ -122,6 +122,9 @@ class Server:
                 self._fill()
                 if self.once and not self.inflight and not self.queue and not self.suspects:
                     break
+                if not self.inflight:                # wait() returns at once on nothing: sleep
+                    self.stop.wait(self.poll)
+                    continue
                 done, _ = wait(list(self.inflight), timeout=self.poll, return_when=FIRST_COMPLETED)
                 for future in done:
                     job = self.inflight.pop(future)

@@ -35,12 +35,15 @@ def mistake(name: str, key: str) -> str:
 class Serve:
     """`dlgrader serve` as a subprocess; its status lines are read as they come."""
 
+    running: list["Serve"] = []
+
     def __init__(self, course: Course, env: dict | None = None):
         full = {k: v for k, v in os.environ.items() if not k.startswith("DLGRADER_")}
         full.update(env or {})
         self.proc = subprocess.Popen([sys.executable, "-m", "dlgrader.cli", "serve", "--poll", "0.1"],
                                      cwd=course.root, env=full, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True)
+        Serve.running.append(self)
         self.lines: queue.Queue = queue.Queue()
         self.seen: list[str] = []
         self.claimed: set[int] = set()
@@ -116,7 +119,12 @@ def graded_times(course: Course) -> dict:
 @pytest.fixture
 def released(course):
     dlgrader(course.root, "release", A)
-    return course
+    yield course
+    while Serve.running:                     # whatever a failing test left running
+        proc = Serve.running.pop().proc
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
 
 
 def test_submit_while_serving_then_fetch_feedback(released, tmp_path):
