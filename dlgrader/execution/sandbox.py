@@ -75,23 +75,28 @@ def isolate() -> int:
     return os.fork()
 
 
+SCRATCH = "/tmp"
+
+
 def confine(policy: Policy, keep_fds: tuple = ()) -> None:
     """In the PID-1 child: lock down the filesystem, limits and identity. Irreversible."""
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     keep = [p for p in _unique(policy.keep) if os.path.isdir(p)]
     keep_handles = {p: os.open(p, os.O_PATH | os.O_DIRECTORY) for p in keep}
     for path in sorted(_unique(policy.hide), key=len):
-        if os.path.isdir(path):
+        if os.path.isdir(path) and path != SCRATCH:
             _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=755")
+    # the private scratch /tmp goes in before the kept folders: a Python installation that lives under
+    # /tmp (a checkout in /tmp/...) is bound on top of it, not buried under it
+    _mount("tmpfs", SCRATCH, "tmpfs", MS_NOSUID | MS_NODEV, f"size={policy.scratch_bytes},mode=1777")
     for path, fd in keep_handles.items():
-        if any(_under(path, h) for h in policy.hide):
-            os.makedirs(path, exist_ok=True)
+        if any(_under(path, h) for h in policy.hide + [SCRATCH]):
+            os.makedirs(path, mode=0o755, exist_ok=True)
             _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
         os.close(fd)
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    _remount_all_read_only()
-    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={policy.scratch_bytes},mode=1777")
-    os.chdir("/tmp")
+    _remount_all_read_only(except_=SCRATCH)
+    os.chdir(SCRATCH)
     _close_fds(keep_fds)
     _limits(policy)
     os.setgroups([])
@@ -104,13 +109,15 @@ def confine(policy: Policy, keep_fds: tuple = ()) -> None:
                        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"})
 
 
-def _remount_all_read_only() -> None:
+def _remount_all_read_only(except_: str) -> None:
+    """Every mount read-only but /proc and the scratch folder itself (what is bound under it is
+    read-only too)."""
     flags_by_opt = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC}
     with open("/proc/self/mountinfo") as fh:
         entries = [line.split() for line in fh]
     for parts in entries:
         target = parts[4].encode().decode("unicode_escape")
-        if target == "/proc" or target.startswith("/proc/"):
+        if target == "/proc" or target.startswith("/proc/") or target == except_:
             continue
         opts = parts[5].split(",")
         flags = MS_BIND | MS_REMOUNT | MS_RDONLY
@@ -162,6 +169,9 @@ def default_policy(hidden: list, uid: int) -> Policy:
     hide = list(hidden) + [os.path.expanduser("~"), "/tmp", "/var/tmp", "/dev/shm", "/run", "/srv", "/home"]
     keep = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix]
     keep += [p for p in sys.path if p and os.path.isdir(p)]
+    # never re-expose a folder holding the course (sys.path has the course root when the grader was
+    # started with `python -m` from it); a Python installation inside it (.venv) stays usable
+    keep = [p for p in keep if not any(_under(os.path.realpath(h), os.path.realpath(p)) for h in hidden)]
     return Policy(uid=uid, hide=hide, keep=keep)
 
 

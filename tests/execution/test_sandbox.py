@@ -162,3 +162,35 @@ def test_grading_refuses_when_the_sandbox_cannot_be_made(monkeypatch, tmp_path):
     with pytest.raises(DlgraderError, match="refusing to run student code unsandboxed"):
         batch.probe_sandbox(course, unsafe=False)
     batch.probe_sandbox(course, unsafe=True)          # the explicit flag skips the check
+
+
+def test_a_python_installation_under_tmp_stays_usable_and_read_only(tmp_path):
+    """A checkout (and its .venv) under /tmp: its modules import lazily inside the sandbox (the plot
+    cell's matplotlib backend did not), read-only, while the private scratch /tmp still works."""
+    import dataclasses
+    lib = tmp_path / "venv" / "site-packages"
+    (lib / "lazy_pkg").mkdir(parents=True)
+    (lib / "lazy_pkg" / "__init__.py").write_text("VALUE = 42\n")
+    course = tmp_path / "course"
+    (course / "reference").mkdir(parents=True)
+    policy = default_policy([str(course)], UID + 1)
+    policy = dataclasses.replace(policy, keep=policy.keep + [str(lib)])
+    z = Zygote(policy)
+    try:
+        reply = run(z, f"import sys\nsys.path.insert(0, {str(lib)!r})\nimport lazy_pkg\nprint(lazy_pkg.VALUE)\n"
+                       "open('/tmp/scratch.txt', 'w').write('ok')\nprint(open('/tmp/scratch.txt').read())\n"
+                       f"open({str(lib / 'lazy_pkg' / 'evil.py')!r}, 'w')")
+        assert reply["output"].split() == ["42", "ok"], reply
+        assert "Read-only file system" in reply["error"], reply
+        assert not (lib / "lazy_pkg" / "evil.py").exists()
+    finally:
+        z.close()
+
+
+def test_sys_path_entries_holding_the_course_are_never_kept(monkeypatch, tmp_path):
+    course = tmp_path / "course"
+    (course / ".venv" / "lib").mkdir(parents=True)
+    monkeypatch.setattr("sys.path", [str(course), str(tmp_path), str(course / ".venv" / "lib")])
+    keep = default_policy([str(course)], UID).keep
+    assert str(course) not in keep and str(tmp_path) not in keep       # would show source/, reference/
+    assert str(course / ".venv" / "lib") in keep                        # a venv inside it is fine

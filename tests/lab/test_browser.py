@@ -192,6 +192,11 @@ def test_instructor_grades_by_hand_in_formgrader(course, page, tmp_path):
         comment = "Right idea: 0 is an inflection point. Say why the slope keeps its sign there."
         text = formgrader.locator("textarea#ps1-explain-comment")
         expect(text).to_have_attribute("placeholder", re.compile("Type any comments"))   # the page's JS is ready
+        plot = formgrader.locator("img[src^='data:image/png']").first      # Bob's loss plot, drawn in the sandbox
+        expect(plot).to_be_visible()
+        expect(formgrader.locator("body")).not_to_contain_text("ModuleNotFoundError")
+        plot.scroll_into_view_if_needed()
+        shot(page, "11b-instructor-sees-the-plot")
         for cell, points in (("ps1-plot", "1"), ("ps1-explain", "1.5")):
             box = formgrader.locator(f"input.score#{cell}")
             expect(box).to_have_class(re.compile("needs_manual_grade"))   # its grade is loaded
