@@ -39,12 +39,13 @@ def env() -> dict:
     return e
 
 
-def make_course(dest: Path, assignment: str) -> Course:
+def make_course(dest: Path, *commands: list[str]) -> Course:
+    """A copy of this course at DEST, after the `dlgrader` COMMANDS (default: build everything)."""
     dest.mkdir(parents=True)
     for name in ("source", "release", "reference", "nbgrader_config.py"):
         src = ROOT / name
         (shutil.copytree if src.is_dir() else shutil.copy2)(src, dest / name)
-    for cmd in (["build", assignment], ["release", assignment]):
+    for cmd in commands or (["build"],):
         subprocess.run([sys.executable, "-m", "dlgrader.cli", *cmd], cwd=dest, env=env(), check=True,
                        capture_output=True)
     return Course(dest)
@@ -90,7 +91,7 @@ def start_serve(course: Course, workers: int) -> subprocess.Popen:
 
 
 def measure(n: int, assignment: str, workers: int, work: Path) -> dict:
-    course = make_course(work / "serve", assignment)
+    course = make_course(work / "serve", ["build", assignment], ["release", assignment])
     nb = next((course.source / assignment).glob("*.ipynb"))
     people = Students(course, assignment, work / "homes", nb)
     ids = [f"s{i:04d}" for i in range(n)]
@@ -116,7 +117,7 @@ def measure(n: int, assignment: str, workers: int, work: Path) -> dict:
         serve.terminate()
         serve.wait(timeout=60)
 
-    stock_course = make_course(work / "stock", assignment)
+    stock_course = make_course(work / "stock", ["build", assignment], ["release", assignment])
     stock_people = Students(stock_course, assignment, work / "stock-homes", nb)
     exchange.fetch(stock_course, work / "stock-homes" / "first", "first", assignment)
     target = stock_people.submit("first")

@@ -34,22 +34,7 @@ from tests.execution.cohort import alternative_replacements, filled  # noqa: E40
 from dlgrader.authoring.solutions import defined_name  # noqa: E402
 
 import feedback_latency  # noqa: E402  (bench/feedback_latency.py)
-
-
-def env() -> dict:
-    e = {k: v for k, v in os.environ.items() if not k.startswith("DLGRADER_")}
-    e["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), e.get("PATH", "")])
-    return e
-
-
-def make_course(dest: Path) -> Course:
-    dest.mkdir(parents=True)
-    for name in ("source", "release", "reference", "nbgrader_config.py"):
-        src = ROOT / name
-        (shutil.copytree if src.is_dir() else shutil.copy2)(src, dest / name)
-    subprocess.run([sys.executable, "-m", "dlgrader.cli", "build"], cwd=dest, env=env(), check=True,
-                   capture_output=True)
-    return Course(dest)
+from feedback_latency import env, make_course  # noqa: E402
 
 
 def cohort(course: Course, assignment: str, n: int) -> dict[str, object]:

@@ -100,6 +100,17 @@ class Course:
                                 "(run `dlgrader collect` first)")
         return found
 
+    def nbgrader_config(self):
+        """The course's nbgrader_config.py with the same settings the nbgrader commands get
+        (nbgrader_cli.run passes them as flags): for nbgrader classes used in this process."""
+        from traitlets.config.loader import PyFileConfigLoader
+        config = PyFileConfigLoader(CONFIG_FILE, path=str(self.root)).load_config()
+        config.CourseDirectory.root = str(self.root)
+        config.CourseDirectory.course_id = self.course_id
+        config.CourseDirectory.db_url = self.db_url
+        config.Exchange.root = str(self.exchange)
+        return config
+
     def environment(self) -> dict:
         """Environment for nbgrader commands: the grader side may load the reference."""
         env = dict(os.environ)

@@ -46,11 +46,6 @@ def done(session, assignment: str) -> dict[str, str]:
     return {student: digest for student, digest in rows}
 
 
-def times(session, assignment: str) -> dict[str, int]:
-    rows = session.execute(select(graded.c.student, graded.c.times).where(graded.c.assignment == assignment))
-    return {student: n for student, n in rows}
-
-
 def mark(session, assignment: str, student: str, digest: str) -> None:
     """Record a grading; part of the caller's transaction (the caller commits)."""
     now = datetime.now(timezone.utc).replace(tzinfo=None)

@@ -39,10 +39,9 @@ VERDICTS_FILE = "dlgrader-verdicts.json"
 def late_submission_plugin(course: Course):
     """The course's late-submission plugin, configured from nbgrader_config.py like stock nbgrader."""
     from nbgrader.plugins import LateSubmissionPlugin
-    from traitlets.config.loader import PyFileConfigLoader
     from traitlets.utils.importstring import import_item
     try:
-        config = PyFileConfigLoader("nbgrader_config.py", path=str(course.root)).load_config()
+        config = course.nbgrader_config()
     except Exception:
         from traitlets.config import Config
         config = Config()

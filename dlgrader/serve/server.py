@@ -156,12 +156,7 @@ class Server:
     def _dispatch(self, arrival: Arrival) -> None:
         a, s = arrival.assignment, arrival.student
         t0 = time.monotonic()
-        try:
-            folder = self.steps.collect(a, s)
-        except Exception as exc:                     # nbgrader's collect refused: say so, go on
-            self._event("error", student=s, assignment=a, step="collect", reason=str(exc)[:300])
-            self.queue.finish(arrival.key, arrival.timestamp)
-            return
+        folder = self.steps.collect(a, s)            # if nbgrader refuses, _guarded logs it
         stamp = read_timestamp(folder)
         digest = submission_digest(folder, self.bundles[a]["digest"])
         job = Job(arrival, stamp, digest, started=t0)

@@ -17,11 +17,9 @@ from nbgrader.auth import Authenticator
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.utils import notebook_hash
 from traitlets.config import Config
-from traitlets.config.loader import PyFileConfigLoader
 
 from ..course import Course
-from ..errors import DlgraderError
-from ..feedback_html.generate import LEAK_MARKERS
+from ..feedback_html.generate import refuse_leaks
 
 
 class NbgraderSteps:
@@ -30,11 +28,7 @@ class NbgraderSteps:
         self.log = logging.getLogger("dlgrader.serve.nbgrader")
         self.log.propagate = False
         self.log.addHandler(logging.NullHandler())
-        self.base = PyFileConfigLoader("nbgrader_config.py", path=str(course.root)).load_config()
-        self.base.CourseDirectory.root = str(course.root)
-        self.base.CourseDirectory.course_id = course.course_id
-        self.base.CourseDirectory.db_url = course.db_url
-        self.base.Exchange.root = str(course.exchange)
+        self.base = course.nbgrader_config()
         self._feedback = None
 
     def _config(self, assignment: str, student: str) -> Config:
@@ -72,14 +66,7 @@ class NbgraderSteps:
         app.coursedir.assignment_id, app.coursedir.student_id = assignment, student
         with contextlib.redirect_stdout(io.StringIO()):
             app.start()
-        pages = sorted((self.course.feedback / student / assignment).glob("*.html"))
-        for page in pages:
-            text = page.read_text(encoding="utf-8", errors="replace")
-            leaked = [m for m in LEAK_MARKERS if m in text]
-            if leaked:
-                page.unlink()
-                raise DlgraderError(f"feedback {page} contained hidden test code ({leaked[0]!r}); removed it")
-        return pages
+        return refuse_leaks(sorted((self.course.feedback / student / assignment).glob("*.html")))
 
     def _feedback_app(self):
         """One GenerateFeedback kept for all students: its exporter compiles the HTML templates once
