@@ -131,7 +131,7 @@ def probe_sandbox(course: Course, unsafe: bool) -> None:
     """Refuse to grade when the sandbox cannot be created (unless told to run unsafe)."""
     if unsafe:
         return
-    from .sandbox import probe
+    from ..sandbox.isolation import probe
     problem = probe(hidden_paths(course), uid_base())
     if problem:
         raise DlgraderError(f"cannot create the grading sandbox ({problem}); refusing to run student code "

@@ -19,8 +19,8 @@ from typing import Optional
 import numpy as np
 
 from ..verdicts import checks
-from . import codec
-from .session import SessionDied, Zygote
+from ..sandbox import codec
+from ..sandbox.session import SessionDied, Zygote
 
 CELL_SECONDS = 10.0
 CALL_SECONDS = 10.0

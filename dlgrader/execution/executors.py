@@ -53,7 +53,7 @@ class LocalExecutor:
 
 def die_with_parent() -> None:
     """Pool workers end when the coordinator is killed (even by SIGKILL); their sandboxes follow."""
-    from .sandbox import PR_SET_PDEATHSIG, prctl
+    from ..sandbox.isolation import PR_SET_PDEATHSIG, prctl
     prctl(PR_SET_PDEATHSIG, 9)
 
 

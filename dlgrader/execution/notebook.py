@@ -18,7 +18,7 @@ from nbgrader.utils import compute_checksum
 
 from ..verdicts.integrity import scan_cell
 from .engine import CellOutcome, Limits, Sandboxed, outcome_dict, run_test_cell
-from .session import Zygote
+from ..sandbox.session import Zygote
 
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
 

@@ -65,8 +65,8 @@ def _setup(bundle: dict) -> dict:
         _teardown_one(_states.popitem(last=False)[1])
     from IPython.core.inputtransformer2 import TransformerManager
 
-    from .sandbox import default_policy
-    from .session import Zygote
+    from ..sandbox.isolation import default_policy
+    from ..sandbox.session import Zygote
     folder = Path(tempfile.mkdtemp(prefix="dlgrader-worker-"))
     ref_dir = folder / "reference"
     for rel, text in bundle["reference"].items():

@@ -1,6 +1,6 @@
 """The pre-warmed process that forks one sandbox per submission.
 
-Started once per worker with `python -I -m dlgrader.execution.zygote FD` (isolated mode: no
+Started once per worker with `python -I -m dlgrader.sandbox.zygote FD` (isolated mode: no
 current folder on sys.path, no PYTHON* variables). It imports numpy and IPython's cell transformer
 once, then for every request received on the control socket forks a child that enters the sandbox
 and serves the submission on the socket passed along with the request. It never loads the course's
@@ -27,7 +27,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot  # noqa: E402,F401  (the plotting cell must not pay for the import)
 from IPython.core.inputtransformer2 import TransformerManager  # noqa: E402
 
-from . import sandbox  # noqa: E402
+from . import isolation as sandbox  # noqa: E402
 from .inside import Channel, Runner  # noqa: E402
 
 _transformer = TransformerManager()

@@ -16,7 +16,7 @@ import time
 from typing import Callable, Optional
 
 from . import codec
-from .sandbox import Policy
+from .isolation import Policy
 
 
 class SandboxUnavailable(RuntimeError):
@@ -40,7 +40,7 @@ class Zygote:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
-        self.proc = subprocess.Popen([sys.executable, "-I", "-m", "dlgrader.execution.zygote",
+        self.proc = subprocess.Popen([sys.executable, "-I", "-m", "dlgrader.sandbox.zygote",
                                       str(child.fileno())], pass_fds=[child.fileno()], env=env,
                                      cwd="/", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE)

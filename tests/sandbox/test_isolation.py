@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from dlgrader.execution.sandbox import default_policy, probe
-from dlgrader.execution.session import SessionDied, Zygote
+from dlgrader.sandbox.isolation import default_policy, probe
+from dlgrader.sandbox.session import SessionDied, Zygote
 
 from ..conftest import ROOT
 
@@ -153,7 +153,8 @@ def test_grading_refuses_when_the_sandbox_cannot_be_made(monkeypatch, tmp_path):
     """Without namespaces (e.g. not root) grading stops with one clear line, unless told unsafe."""
     from dlgrader.course import Course
     from dlgrader.errors import DlgraderError
-    from dlgrader.execution import batch, sandbox
+    from dlgrader.execution import batch
+    from dlgrader.sandbox import isolation as sandbox
 
     def no_namespaces():
         raise PermissionError(1, "Operation not permitted")
