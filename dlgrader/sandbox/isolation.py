@@ -1,26 +1,27 @@
-"""Linux isolation for one submission: namespaces, a read-only filesystem, rlimits, a non-root uid.
+"""Linux isolation for one submission: namespaces, the allowlisted filesystem, rlimits, identity.
 
 Called in a freshly forked child (see zygote.py). `isolate()` moves the calling process into new
-mount, network, IPC and UTS namespaces and a new PID namespace, in which it forks: the returned
-child is PID 1 there, so when it exits the kernel kills every process the submission started.
-`confine()` (in that child) hides the course, the exchange and the grader's home behind empty
-tmpfs mounts, makes every mount read-only, mounts a small private scratch at /tmp, applies
-resource limits and drops to an unprivileged uid. Needs root (CAP_SYS_ADMIN); `probe()` says whether
-this machine allows it.
+mount, network, IPC, UTS and PID namespaces (and, when the grader is not root, a new user namespace
+first, so an ordinary account gets the same isolation), then forks: the returned child is PID 1
+there, so when it exits the kernel kills every process the submission started. `confine()` (in that
+child) replaces the root by the allowlisted view (filesystem.py), applies resource limits, and
+drops to an unprivileged uid with no capabilities. `probe()` says whether this machine allows it.
 """
 from __future__ import annotations
 
 import ctypes
 import os
 import resource
-import sys
 from dataclasses import dataclass, field
 
+from . import filesystem
+
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
-CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
-MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
-PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
+PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP = 1, 38, 24
+PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
+COURSE_MARKERS = ("source", "reference", "nbgrader_config.py", "gradebook.db", "submitted")
+_NAMESPACES = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -32,8 +33,7 @@ class SandboxError(OSError):
 @dataclass
 class Policy:
     uid: int = 64000                        # unprivileged, one per worker slot
-    hide: list = field(default_factory=list)    # folders replaced by empty read-only tmpfs
-    keep: list = field(default_factory=list)    # folders re-exposed read-only under a hidden one
+    view: dict = field(default_factory=dict)    # filesystem.View as data: what the sandbox sees
     scratch_bytes: int = 32 * 1024 * 1024
     memory_bytes: int = 1536 * 1024 * 1024      # address space
     cpu_seconds: int = 60
@@ -49,59 +49,68 @@ class Policy:
         return cls(**data)
 
 
+def rootless() -> bool:
+    """Not root: the sandbox is built in a user namespace of the grader's own account."""
+    return os.geteuid() != 0
+
+
 def _check(result: int, what: str) -> None:
     if result != 0:
         err = ctypes.get_errno()
         raise SandboxError(err, f"{what}: {os.strerror(err)}")
 
 
-def _mount(source, target, fstype, flags, data=None) -> None:
-    _check(_libc.mount(_b(source), _b(target), _b(fstype), ctypes.c_ulong(flags), _b(data)),
-           f"mount {target}")
+def prctl(option: int, value: int, arg3: int = 0) -> None:
+    _check(_libc.prctl(option, ctypes.c_ulong(value), ctypes.c_ulong(arg3), 0, 0), "prctl")
 
 
-def _b(text):
-    return None if text is None else str(text).encode()
+def _write(path: str, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
 
 
-def prctl(option: int, value: int) -> None:
-    _check(_libc.prctl(option, ctypes.c_ulong(value), 0, 0, 0), "prctl")
+def _map_ids(inside_uid: int, outside_uid: int, inside_gid: int, outside_gid: int) -> None:
+    """Map one uid and gid of a user namespace just entered (the only mapping an unprivileged
+    process may write for itself)."""
+    _write("/proc/self/setgroups", "deny")
+    _write("/proc/self/uid_map", f"{inside_uid} {outside_uid} 1\n")
+    _write("/proc/self/gid_map", f"{inside_gid} {outside_gid} 1\n")
+
+
+_user_namespace = False     # set by isolate() for confine() in the child: inside, euid is 0 either way
 
 
 def isolate() -> int:
     """unshare() into new namespaces and fork; returns the child's pid (0 in the child, as fork)."""
-    _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID),
-           "unshare")
+    global _user_namespace
+    if rootless():
+        uid, gid = os.geteuid(), os.getegid()
+        _check(_libc.unshare(CLONE_NEWUSER | _NAMESPACES), "unshare")
+        _map_ids(0, uid, 0, gid)        # root of the new namespace, with capabilities only there
+        _user_namespace = True
+    else:
+        _check(_libc.unshare(_NAMESPACES), "unshare")
     return os.fork()
-
-
-SCRATCH = "/tmp"
 
 
 def confine(policy: Policy, keep_fds: tuple = ()) -> None:
     """In the PID-1 child: lock down the filesystem, limits and identity. Irreversible."""
-    _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    keep = [p for p in _unique(policy.keep) if os.path.isdir(p)]
-    keep_handles = {p: os.open(p, os.O_PATH | os.O_DIRECTORY) for p in keep}
-    for path in sorted(_unique(policy.hide), key=len):
-        if os.path.isdir(path) and path != SCRATCH:
-            _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=755")
-    # the private scratch /tmp goes in before the kept folders: a Python installation that lives under
-    # /tmp (a checkout in /tmp/...) is bound on top of it, not buried under it
-    _mount("tmpfs", SCRATCH, "tmpfs", MS_NOSUID | MS_NODEV, f"size={policy.scratch_bytes},mode=1777")
-    for path, fd in keep_handles.items():
-        if any(_under(path, h) for h in policy.hide + [SCRATCH]):
-            os.makedirs(path, mode=0o755, exist_ok=True)
-            _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
-        os.close(fd)
-    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    _remount_all_read_only(except_=SCRATCH)
-    os.chdir(SCRATCH)
+    filesystem.enter(filesystem.View.from_dict(policy.view), policy.uid, policy.scratch_bytes)
     _close_fds(keep_fds)
     _limits(policy)
-    os.setgroups([])
-    os.setresgid(policy.uid, policy.uid, policy.uid)
-    os.setresuid(policy.uid, policy.uid, policy.uid)
+    if _user_namespace:
+        # a nested user namespace in which this process is POLICY.uid: it owns none of the
+        # namespaces above (mounts, network...), and every capability is dropped besides
+        _check(_libc.unshare(CLONE_NEWUSER), "unshare (user)")
+        _map_ids(policy.uid, 0, policy.uid, 0)
+        _drop_capabilities()
+    else:
+        os.setgroups([])
+        os.setresgid(policy.uid, policy.uid, policy.uid)
+        os.setresuid(policy.uid, policy.uid, policy.uid)
     prctl(PR_SET_NO_NEW_PRIVS, 1)
     prctl(PR_SET_PDEATHSIG, 9)
     os.environ.clear()
@@ -109,25 +118,22 @@ def confine(policy: Policy, keep_fds: tuple = ()) -> None:
                        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"})
 
 
-def _remount_all_read_only(except_: str) -> None:
-    """Every mount read-only but /proc and the scratch folder itself (what is bound under it is
-    read-only too)."""
-    flags_by_opt = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC}
-    with open("/proc/self/mountinfo") as fh:
-        entries = [line.split() for line in fh]
-    for parts in entries:
-        target = parts[4].encode().decode("unicode_escape")
-        if target == "/proc" or target.startswith("/proc/") or target == except_:
-            continue
-        opts = parts[5].split(",")
-        flags = MS_BIND | MS_REMOUNT | MS_RDONLY
-        for opt in opts:
-            flags |= flags_by_opt.get(opt, 0)
-        try:
-            _mount(None, target, None, flags)
-        except SandboxError:
-            if target == "/":
-                raise
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+def _drop_capabilities() -> None:
+    for cap in range(64):
+        if _libc.prctl(PR_CAPBSET_DROP, ctypes.c_ulong(cap), 0, 0, 0) != 0 and ctypes.get_errno() != 22:
+            _check(-1, "drop capability bounding set")      # EINVAL: no such capability, done
+    _libc.prctl(PR_CAP_AMBIENT, ctypes.c_ulong(PR_CAP_AMBIENT_CLEAR_ALL), 0, 0, 0)
+    header = _CapHeader(0x20080522, 0)
+    data = (_CapData * 2)()
+    _check(_libc.capset(ctypes.byref(header), data), "capset")
 
 
 def _limits(policy: Policy) -> None:
@@ -150,29 +156,17 @@ def _close_fds(keep: tuple) -> None:
                 pass
 
 
-def _unique(paths) -> list:
-    out = []
-    for p in paths:
-        p = os.path.realpath(p)
-        if p not in out:
-            out.append(p)
-    return out
+def default_policy(hidden: list, uid: int, extra: list = ()) -> Policy:
+    """The allowlisted view for a grader that must hide HIDDEN, and the default limits."""
+    return Policy(uid=uid, view=filesystem.plan(list(hidden), list(extra)).to_dict())
 
 
-def _under(path: str, folder: str) -> bool:
-    folder = os.path.realpath(folder)
-    return path == folder or path.startswith(folder.rstrip("/") + "/")
-
-
-def default_policy(hidden: list, uid: int) -> Policy:
-    """Hide the given folders, the grader's home and temp folders; keep the Python install usable."""
-    hide = list(hidden) + [os.path.expanduser("~"), "/tmp", "/var/tmp", "/dev/shm", "/run", "/srv", "/home"]
-    keep = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix]
-    keep += [p for p in sys.path if p and os.path.isdir(p)]
-    # never re-expose a folder holding the course (sys.path has the course root when the grader was
-    # started with `python -m` from it); a Python installation inside it (.venv) stays usable
-    keep = [p for p in keep if not any(_under(os.path.realpath(h), os.path.realpath(p)) for h in hidden)]
-    return Policy(uid=uid, hide=hide, keep=keep)
+def unavailable_hint() -> str:
+    if rootless():
+        return ("the kernel must allow unprivileged user namespaces (sysctl user.max_user_namespaces > 0; "
+                "kernel.unprivileged_userns_clone=1 on older Debian; "
+                "kernel.apparmor_restrict_unprivileged_userns=0 on Ubuntu 24.04+), or grade as root")
+    return "root needs CAP_SYS_ADMIN for namespaces (inside a container: run it with user namespaces allowed)"
 
 
 def probe(hidden: list, uid: int) -> str:
@@ -187,14 +181,14 @@ def probe(hidden: list, uid: int) -> str:
             if inner == 0:
                 confine(default_policy(hidden, uid), keep_fds=(write_fd,))
                 problems = []
-                if os.getuid() == 0:
+                if os.getuid() == 0 or os.geteuid() == 0:
                     problems.append("still root")
                 try:
                     open("/probe", "w")
                     problems.append("filesystem writable")
                 except OSError:
                     pass
-                if any(os.path.exists(os.path.join(h, "reference")) for h in hidden):
+                if any(os.path.lexists(os.path.join(h, name)) for h in hidden for name in COURSE_MARKERS):
                     problems.append("course visible")
                 os.write(write_fd, "; ".join(problems).encode() or b"ok")
                 os._exit(0)

@@ -40,6 +40,8 @@ class Zygote:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+        if os.environ.get("LD_LIBRARY_PATH"):      # a Python whose libpython lives beside it
+            env["LD_LIBRARY_PATH"] = os.environ["LD_LIBRARY_PATH"]
         self.proc = subprocess.Popen([sys.executable, "-I", "-m", "dlgrader.sandbox.zygote",
                                       str(child.fileno())], pass_fds=[child.fileno()], env=env,
                                      cwd="/", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
