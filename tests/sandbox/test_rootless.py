@@ -1,0 +1,116 @@
+"""Rootless: an ordinary account (created here) grades with the same isolation as root.
+
+The account runs the sandbox's own isolation tests, and `dlgrader grade` on a course it owns, with
+an honest, a wrong and a hostile submission; the scores equal root's on the same submissions.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from dlgrader.course import Course
+from dlgrader.gradebook.scores import submission_scores
+
+from ..conftest import ROOT, dlgrader, notebook_path, submit_notebook
+from ..execution.cohort import filled
+from .ordinary_user import as_account, ensure_account, python_for, reachable_by_others
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="creating an ordinary account needs root")
+A = "ps2_softmax_cross_entropy"
+
+WALKER = '''import os
+
+FOUND = None
+for root, dirs, files in os.walk("/"):          # once, when the cell runs: look for the reference
+    if root.startswith(("/proc", "/usr/share", "/usr/lib/x86_64-linux-gnu", "/usr/include")):
+        dirs[:] = []
+    elif root.endswith("/reference") and "ps2.py" in files:
+        FOUND = os.path.join(root, "ps2.py")
+        break
+
+def softmax(z):
+    """Answer with the course's own reference if it was found anywhere on the machine."""
+    if FOUND:
+        namespace = {}
+        exec(open(FOUND).read(), namespace)
+        return namespace["softmax"](z)
+    return np.zeros(len(z))
+'''
+
+
+@pytest.fixture(scope="module")
+def account(tmp_path_factory):
+    site = Path(next(p for p in sys.path if p.endswith("site-packages")))
+    for needed in (ROOT / "dlgrader", site):
+        if not reachable_by_others(needed):
+            pytest.skip(f"{needed} cannot be read by other accounts (the checkout lives in a private folder)")
+    user = ensure_account()
+    where = Path(tempfile.mkdtemp(prefix="dlgrader-rootless-"))    # not under pytest's private tmp
+    os.chmod(where, 0o755)
+    try:
+        python = python_for(user, where)
+        home = where / "home"
+        home.mkdir()
+        os.chown(home, user.pw_uid, user.pw_gid)
+        env = {"PATH": f"{python.parent}:/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8",
+               "LD_LIBRARY_PATH": str(where / "python" / "lib"), "PYTHONDONTWRITEBYTECODE": "1"}
+
+        def run(args, cwd, timeout=600):
+            return subprocess.run([str(python), *args], cwd=cwd, env=env, preexec_fn=as_account(user),
+                                  capture_output=True, text=True, timeout=timeout)
+        yield {"user": user, "where": where, "run": run}
+    finally:
+        shutil.rmtree(where, ignore_errors=True)
+
+
+def test_the_isolation_tests_pass_for_an_ordinary_account(account):
+    result = account["run"](["-m", "pytest", "-q", "-p", "no:cacheprovider", f"--basetemp={account['where'] / 'pt'}",
+                             "tests/sandbox/test_isolation.py", "tests/sandbox/test_filesystem.py"], cwd=ROOT)
+    summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr[-500:]
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    passed = int(re.search(r"(\d+) passed", summary).group(1))
+    assert passed >= 15 and "failed" not in summary, summary
+    assert "unshare" not in result.stdout
+
+
+def place(course: Course) -> None:
+    src = notebook_path(course.root, "source", A)
+    submit_notebook(course, "solution", A, filled(src))
+    from dlgrader.verdicts import reference
+    os.environ[reference.ENV_VAR] = str(ROOT / "reference")
+    try:
+        wrong = reference.load().mistakes.BOOK.get("softmax", "no-max-shift").student_source()
+    finally:
+        del os.environ[reference.ENV_VAR]
+    submit_notebook(course, "mistake", A, filled(src, {"softmax": wrong}))
+    submit_notebook(course, "walker", A, filled(src, {"softmax": WALKER}))
+
+
+def test_grade_as_an_ordinary_account_scores_like_root(account, built_template, course):
+    place(course)
+    dlgrader(course.root, "grade", A)
+    as_root = {s.student: [(c.cell, c.score) for c in s.cells] for s in submission_scores(course, A)}
+
+    mine = Course(account["where"] / "course")
+    shutil.copytree(built_template, mine.root, ignore=shutil.ignore_patterns("logs"))
+    place(mine)
+    user = account["user"]
+    for root, dirs, files in os.walk(mine.root):
+        for name in dirs + files:
+            os.lchown(os.path.join(root, name), user.pw_uid, user.pw_gid)
+    os.chown(mine.root, user.pw_uid, user.pw_gid)
+    result = account["run"](["-m", "dlgrader.cli", "grade", A], cwd=mine.root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "unsafe" not in result.stdout + result.stderr
+    rootless = {s.student: [(c.cell, c.score) for c in s.cells] for s in submission_scores(mine, A)}
+    assert rootless == as_root
+    scores = {s.student: s for s in submission_scores(mine, A)}
+    assert scores["solution"].auto_score == scores["solution"].auto_max
+    assert scores["walker"].auto_score < scores["mistake"].auto_score     # found no reference to copy
