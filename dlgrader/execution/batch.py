@@ -16,7 +16,7 @@ from ..gradebook.journal import submission_digest
 from ..progress import bar
 from .engine import Limits
 from .executors import DaskExecutor, LocalExecutor
-from .notebook import MAX_NOTEBOOK_BYTES
+from .notebook import MAX_RAW_NOTEBOOK_BYTES
 from .workers import UID_BASE, make_bundle, uid_base  # noqa: F401  (UID_BASE re-exported)
 
 
@@ -47,7 +47,7 @@ def read_task(course: Course, assignment: str, student: str, notebook_names: lis
         rel = item.relative_to(folder).as_posix()
         if item.is_file() and item.suffix == ".ipynb" and item.parent == folder and item.stem in notebook_names:
             size = item.stat().st_size
-            notebooks[item.stem] = item.read_bytes() if size <= MAX_NOTEBOOK_BYTES else b"x" * (MAX_NOTEBOOK_BYTES + 1)
+            notebooks[item.stem] = item.read_bytes() if size <= MAX_RAW_NOTEBOOK_BYTES else b"x" * (MAX_RAW_NOTEBOOK_BYTES + 1)
         elif item.is_file():
             files.append(rel)
     return {"student": student, "assignment": assignment, "notebooks": notebooks, "files": files}

@@ -136,7 +136,10 @@ class StudentFunction:
         reply = self.box.request({"op": "call", "name": self.__name__, "args": enc_args, "kwargs": enc_kwargs})
         if "error" in reply:
             raise _student_exception(reply["error"])
-        return codec.decode(reply.get("value"))
+        try:
+            return codec.decode(reply.get("value"))
+        except codec.CodecError as exc:
+            raise TypeError(f"`{self.__name__}` returned data that cannot be graded ({exc})") from None
 
 
 class Unencodable:
@@ -159,7 +162,10 @@ class StudentNamespace:
         if kind == "callable":
             return True, StudentFunction(self.box, name)
         if kind == "value":
-            return True, codec.decode(reply.get("value"))
+            try:
+                return True, codec.decode(reply.get("value"))
+            except codec.CodecError:
+                return True, Unencodable("malformed value")
         if kind == "unencodable":
             return True, Unencodable(str(reply.get("type", "value"))[:60])
         return False, None

@@ -20,13 +20,18 @@ from ..verdicts.integrity import scan_cell
 from .engine import CellOutcome, Limits, Sandboxed, outcome_dict, run_test_cell
 from ..sandbox.session import Zygote
 
-MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
+MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024        # what is graded: the notebook without its outputs
+MAX_RAW_NOTEBOOK_BYTES = 64 * 1024 * 1024    # what is read at all: the file, stale outputs included
 
 
 def read_submission(raw: bytes):
-    """(notebook, None) or (None, reason)."""
-    if len(raw) > MAX_NOTEBOOK_BYTES:
-        return None, f"notebook is {len(raw) / 1e6:.0f} MB, over the {MAX_NOTEBOOK_BYTES // 2**20} MB limit"
+    """(notebook without its outputs, None) or (None, reason).
+
+    A notebook is graded on its sources: the outputs it was saved with are dropped (they are the
+    student's claims, and grading makes its own), so stale outputs (big printed arrays, many
+    images) never push an honest notebook over the size limit."""
+    if len(raw) > MAX_RAW_NOTEBOOK_BYTES:
+        return None, f"notebook is {len(raw) / 2**20:.0f} MB, over the {MAX_RAW_NOTEBOOK_BYTES // 2**20} MB limit"
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -37,8 +42,16 @@ def read_submission(raw: bytes):
             nb = nbformat.convert(nb, 4)
     except Exception as exc:
         return None, f"notebook is not valid JSON/ipynb ({str(exc).splitlines()[0][:120]})"
+    del text
     if not isinstance(nb.get("cells"), list):
         return None, "notebook has no cells"
+    for cell in nb.cells:
+        if isinstance(cell, dict) and cell.get("cell_type") == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+    size = len(json.dumps(nb, ensure_ascii=False).encode("utf-8"))
+    if size > MAX_NOTEBOOK_BYTES:
+        return None, (f"notebook is {size / 2**20:.0f} MB without its outputs, over the "
+                      f"{MAX_NOTEBOOK_BYTES // 2**20} MB limit")
     return nb, None
 
 
@@ -169,7 +182,8 @@ def _code_outputs(reply: dict) -> list:
     text = reply.get("output")
     if isinstance(text, str) and text:
         outputs.append(_stream(text[:20000]))
-    for png in (reply.get("images") or [])[:3]:
+    images = reply.get("images")
+    for png in (images if isinstance(images, list) else [])[:3]:
         if _is_png(png):
             outputs.append({"output_type": "display_data", "data": {"image/png": png}, "metadata": {}})
     error = reply.get("error")

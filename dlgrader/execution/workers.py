@@ -2,27 +2,23 @@
 
 The same function runs in a local process pool and on Dask workers. Everything a worker needs
 arrives as data in a *bundle* (the assignment's source and release notebooks, the reference
-package's files, limits); a worker writes the reference to a private temporary folder, starts one
-pre-warmed sandbox zygote, and keeps both for the next tasks of the same bundle (a few bundles at
-once). Workers never touch the gradebook or the course folder; they return JSON text.
+package's files, limits); a worker imports the reference from that text in memory (it is never
+written to disk), starts one pre-warmed sandbox zygote, and keeps both for the next tasks of the
+same bundle (a few bundles at once). Workers never touch the gradebook or the course folder; they return JSON text.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-import shutil
 import socket
-import sys
-import tempfile
 from collections import OrderedDict
 from dataclasses import asdict
-from pathlib import Path
 
 import nbformat
 
 from ..course import Course
-from ..verdicts.reference import ENV_VAR
+from ..verdicts import reference
 from .engine import Limits
 
 UID_BASE = 64000
@@ -67,15 +63,9 @@ def _setup(bundle: dict) -> dict:
 
     from ..sandbox.isolation import default_policy
     from ..sandbox.session import Zygote
-    folder = Path(tempfile.mkdtemp(prefix="dlgrader-worker-"))
-    ref_dir = folder / "reference"
-    for rel, text in bundle["reference"].items():
-        target = ref_dir / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
     uid = uid_base() + 1 + os.getpid() % 800
-    policy = default_policy(list(bundle["hidden"]) + [str(folder)], uid)
-    state = {"folder": folder, "ref_dir": ref_dir, "transform": TransformerManager().transform_cell,
+    policy = default_policy(list(bundle["hidden"]), uid)
+    state = {"transform": TransformerManager().transform_cell, "digest": bundle["digest"],
              "zygote": Zygote(policy, isolate=not bundle["unsafe"]), "limits": Limits(**bundle["limits"]),
              "notebooks": {stem: (nbformat.reads(src, as_version=4), nbformat.reads(rel, as_version=4))
                            for stem, (src, rel) in bundle["notebooks"].items()}}
@@ -83,12 +73,9 @@ def _setup(bundle: dict) -> dict:
     return state
 
 
-def _use_reference(state: dict) -> None:
-    """Point the verdicts at this bundle's reference (a different course: load it afresh)."""
-    if os.environ.get(ENV_VAR) != str(state["ref_dir"]):
-        for name in [m for m in sys.modules if m.startswith("_dlgrader_reference")]:
-            del sys.modules[name]
-        os.environ[ENV_VAR] = str(state["ref_dir"])
+def _use_reference(state: dict, bundle: dict) -> None:
+    """Point the verdicts at this bundle's reference (held in memory; loaded afresh on a switch)."""
+    reference.use_sources(bundle["reference"], state["digest"])
 
 
 def _register_cleanup() -> None:
@@ -103,7 +90,6 @@ def _register_cleanup() -> None:
 
 def _teardown_one(state: dict) -> None:
     state["zygote"].close()
-    shutil.rmtree(state["folder"], ignore_errors=True)
 
 
 def _teardown() -> None:
@@ -113,7 +99,7 @@ def _teardown() -> None:
 
 def warm(bundle: dict) -> str:
     """Set BUNDLE up in this worker ahead of the first submission (`dlgrader serve`)."""
-    _use_reference(_setup(bundle))
+    _use_reference(_setup(bundle), bundle)
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
@@ -122,7 +108,7 @@ def grade_task(task: dict, bundle: dict) -> str:
     from ..verdicts.integrity import scan_files
     from .notebook import grade_notebook
     state = _setup(bundle)
-    _use_reference(state)
+    _use_reference(state, bundle)
     crash = os.environ.get("DLGRADER_FAULT_CRASH_ON")       # fault injection for the crash tests
     if crash and crash == task["student"]:
         os._exit(70)

@@ -41,9 +41,11 @@ def encode(value, depth: int = 0):
         return encode(np.asarray(value), depth)
     if isinstance(value, np.ndarray):
         arr = np.asarray(value)
+        if arr.dtype == object:
+            arr = _numeric(arr)
         if arr.dtype.name not in _DTYPES:
             raise CodecError(f"an array of dtype {arr.dtype} cannot be graded")
-        arr = np.ascontiguousarray(arr)
+        arr = np.asarray(arr, order="C")           # (ascontiguousarray would make a 0-d array 1-d)
         return {"__nd__": arr.dtype.name, "shape": list(arr.shape),
                 "data": base64.b64encode(arr.tobytes()).decode("ascii")}
     if isinstance(value, (list, tuple)):
@@ -56,29 +58,65 @@ def encode(value, depth: int = 0):
     raise CodecError(f"a {type(value).__name__} cannot be graded")
 
 
+_PLAIN = (bool, int, float, complex, np.bool_, np.integer, np.floating, np.complexfloating)
+
+
+def _numeric(arr: np.ndarray) -> np.ndarray:
+    """An object array of plain numbers (np.frompyfunc's results, lists of mixed ints and floats)
+    as the numeric array it stands for; anything else stays object and is refused."""
+    items = arr.ravel().tolist()
+    if arr.size == 0 or not all(type(x) in _PLAIN or isinstance(x, _PLAIN) for x in items):
+        return arr
+    try:
+        out = np.array(items).reshape(arr.shape)
+    except (TypeError, ValueError, OverflowError):
+        return arr
+    return out if out.dtype.name in _DTYPES else arr
+
+
 def decode(data, depth: int = 0):
-    """Inverse of encode, validating every piece; never executes or unpickles anything."""
+    """Inverse of encode, validating every piece; never executes or unpickles anything. Whatever is
+    wrong with DATA (types, shapes, nesting, sizes) is a CodecError, never another exception."""
+    try:
+        return _decode(data, depth)
+    except CodecError:
+        raise
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError, RecursionError,
+            MemoryError) as exc:
+        raise CodecError(f"malformed value ({type(exc).__name__})") from None
+
+
+def _decode(data, depth: int = 0):
     if depth > MAX_DEPTH:
         raise CodecError("value nested too deeply")
     if data is None or isinstance(data, (bool, str, int, float)):
         return data
     if isinstance(data, list):
-        return [decode(v, depth + 1) for v in data]
+        return [_decode(v, depth + 1) for v in data]
     if isinstance(data, dict):
         if "__nd__" in data:
             dtype = data["__nd__"]
             if dtype not in _DTYPES:
                 raise CodecError(f"refused dtype {dtype!r}")
-            shape = tuple(int(n) for n in data["shape"])
+            shape = data["shape"]
+            if not isinstance(shape, list) or len(shape) > MAX_DEPTH or \
+                    not all(type(n) is int and 0 <= n <= MAX_MESSAGE for n in shape):
+                raise CodecError("bad array shape")
+            shape = tuple(shape)
+            if not isinstance(data["data"], str):
+                raise CodecError("bad array data")
             raw = base64.b64decode(data["data"], validate=True)
             arr = np.frombuffer(raw, dtype=np.dtype(dtype))
             if arr.size != math.prod(shape):
                 raise CodecError("array size does not match its shape")
-            return arr.reshape(shape).copy()
+            arr = arr.reshape(shape).copy()
+            return arr[()] if arr.ndim == 0 else arr       # a numpy scalar stays one
         if "__tuple__" in data:
-            return tuple(decode(v, depth + 1) for v in data["__tuple__"])
+            if not isinstance(data["__tuple__"], list):
+                raise CodecError("bad tuple")
+            return tuple(_decode(v, depth + 1) for v in data["__tuple__"])
         if "__dict__" in data:
-            return {str(k): decode(v, depth + 1) for k, v in data["__dict__"].items()}
+            return {str(k): _decode(v, depth + 1) for k, v in data["__dict__"].items()}
         if "__float__" in data:
             text = data["__float__"]
             if text not in ("nan", "inf", "-inf"):
@@ -88,7 +126,10 @@ def decode(data, depth: int = 0):
             return int(str(data["__int__"])[:400])
         if "__complex__" in data:
             re_, im = data["__complex__"]
-            return complex(decode(re_), decode(im))
+            re_, im = _decode(re_, depth + 1), _decode(im, depth + 1)
+            if not all(type(v) in (int, float) for v in (re_, im)):
+                raise CodecError("bad complex")
+            return complex(re_, im)
     raise CodecError("unrecognised data")
 
 
@@ -117,8 +158,8 @@ def body_length(header: bytes) -> int:
 def unpack(body: bytes) -> dict:
     try:
         message = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CodecError(f"malformed message: {exc}") from None
+    except (ValueError, RecursionError) as exc:    # bad UTF-8 or JSON, nesting too deep, huge ints
+        raise CodecError(f"malformed message: {type(exc).__name__}: {str(exc)[:100]}") from None
     if not isinstance(message, dict):
         raise CodecError("message is not an object")
     return message

@@ -3,9 +3,9 @@
 The sandbox starts from an empty root (a fresh tmpfs, entered with pivot_root) and gets, read-only:
 the system's programs and libraries (/usr's bin, lib... folders and the /bin, /lib... links; not
 /usr/local or /usr/src), the Python
-installation that runs the student's code (its prefixes and the sys.path folders it imports from;
-for a package installed in editable mode from a checkout, the package folder alone, never the
-checkout), a minimal /etc written for it, /dev's null/zero/full/random/urandom, its own /proc, and a
+installation that runs the student's code (its prefixes and its site-packages folders; for
+dlgrader installed in editable mode from a checkout, the package folder alone, never the checkout;
+never the grader's current folder or another sys.path entry), a minimal /etc written for it, /dev's null/zero/full/random/urandom, its own /proc, and a
 private writable /tmp. Nothing else of the host exists inside: no /home, /root, /srv, /opt, /var,
 /mnt, no course and no copy of one. A folder the grader must hide (a course, the exchange) that
 happens to lie inside an exposed folder is covered by an empty mount on top.
@@ -67,10 +67,19 @@ def under(path: str, folder: str) -> bool:
 
 
 def python_folders() -> list[str]:
-    """The folders the grader's Python imports from: prefixes, sys.path folders, and the folder of
-    every package on sys.meta_path's editable finders (dlgrader itself when installed with -e)."""
-    folders = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix]
-    folders += [p for p in sys.path if p and os.path.isdir(p)]
+    """The folders the grader's Python imports from: its prefixes (venv and base interpreter), the
+    sys.path folders inside them or named site-/dist-packages, and dlgrader's own package folder
+    (enough for an editable install). Not any other sys.path entry: the current folder of whoever
+    started the grader, a checkout on PYTHONPATH or in an editable .pth may hold anything."""
+    prefixes = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix]
+    folders = list(prefixes)
+    for entry in sys.path:
+        if not entry or not os.path.isdir(entry):
+            continue
+        real = _real(entry)
+        if any(under(real, _real(p)) for p in prefixes) or os.path.basename(real) in ("site-packages",
+                                                                                      "dist-packages"):
+            folders.append(real)
     import dlgrader
     folders.append(os.path.dirname(dlgrader.__file__))
     return folders

@@ -89,8 +89,8 @@ class Session:
         while self.pid is None or not ready:
             msg = self._recv(deadline)
             op = msg.get("op")
-            if op == "pid":
-                self.pid = int(msg["pid"])
+            if op == "pid" and type(msg.get("pid")) is int and msg["pid"] > 0:
+                self.pid = msg["pid"]
             elif op == "ready":
                 ready = True
             elif op == "fatal":

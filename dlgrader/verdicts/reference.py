@@ -2,10 +2,12 @@
 
 The reference is never installed and never on `sys.path`: it is loaded from an explicit folder given
 by the DLGRADER_REFERENCE environment variable, which the course's nbgrader_config.py sets for
-nbgrader commands run from the course root. Student environments do not have it.
+nbgrader commands run from the course root, or, in grading workers, from the files a grading bundle
+carries, held in memory (never written to disk). Student environments have neither.
 """
 from __future__ import annotations
 
+import importlib.abc
 import importlib.util
 import os
 import sys
@@ -31,21 +33,83 @@ def reference_dir() -> Path:
     return path
 
 
+_loaded_from: list = []      # where the loaded reference came from: a folder, or a bundle's digest
+
+
 def load():
-    """Import the reference package (once per process) from its folder and return it."""
-    if _MODULE_NAME in sys.modules:
+    """Import the reference package and return it: from the bundle held in memory (`use_sources`,
+    the grading workers), else from the folder DLGRADER_REFERENCE names. A different folder or
+    bundle than the one loaded before is loaded afresh."""
+    finder = next((f for f in sys.meta_path if isinstance(f, _InMemory)), None)
+    origin = f"bundle:{finder.digest}" if finder else str(reference_dir())
+    if _MODULE_NAME in sys.modules and _loaded_from == [origin]:
         return sys.modules[_MODULE_NAME]
-    path = reference_dir()
-    spec = importlib.util.spec_from_file_location(
-        _MODULE_NAME, path / "__init__.py", submodule_search_locations=[str(path)])
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[_MODULE_NAME] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        sys.modules.pop(_MODULE_NAME, None)
-        raise
+    _forget()
+    if finder is not None:
+        module = importlib.import_module(_MODULE_NAME)
+    else:
+        path = Path(origin)
+        spec = importlib.util.spec_from_file_location(
+            _MODULE_NAME, path / "__init__.py", submodule_search_locations=[str(path)])
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[_MODULE_NAME] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            sys.modules.pop(_MODULE_NAME, None)
+            raise
+    _loaded_from[:] = [origin]
     return module
+
+
+def _forget() -> None:
+    for name in [m for m in sys.modules if m == _MODULE_NAME or m.startswith(_MODULE_NAME + ".")]:
+        del sys.modules[name]
+    _loaded_from.clear()
+
+
+class _InMemory(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Imports the reference package from its files' text (relative path -> source), so a grading
+    worker never writes the reference to disk: it exists only in the memory of the grader's process
+    while grading needs it."""
+
+    def __init__(self, files: dict, digest: str):
+        self.files, self.digest = dict(files), digest
+
+    def _file(self, fullname: str):
+        rel = fullname[len(_MODULE_NAME):].lstrip(".").replace(".", "/")
+        package = f"{rel}/__init__.py" if rel else "__init__.py"
+        if package in self.files:
+            return package, True
+        if rel and f"{rel}.py" in self.files:
+            return f"{rel}.py", False
+        return None, False
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != _MODULE_NAME and not fullname.startswith(_MODULE_NAME + "."):
+            return None
+        rel, is_package = self._file(fullname)
+        if rel is None:
+            return None
+        return importlib.util.spec_from_loader(fullname, self, origin=f"<reference>/{rel}", is_package=is_package)
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module) -> None:
+        rel, _ = self._file(module.__name__)
+        exec(compile(self.files[rel], f"<reference>/{rel}", "exec"), module.__dict__)
+
+
+def use_sources(files: dict, digest: str) -> None:
+    """Grade with the reference whose files are FILES (from a grading bundle) from now on."""
+    current = [f for f in sys.meta_path if isinstance(f, _InMemory)]
+    if current and current[0].digest == digest:
+        return
+    for finder in current:
+        sys.meta_path.remove(finder)
+    _forget()
+    sys.meta_path.insert(0, _InMemory(files, digest))
 
 
 def suite(dotted: str):

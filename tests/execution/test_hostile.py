@@ -71,8 +71,9 @@ def attacks(course: Course, port: int) -> dict:
     stripped = nbformat.from_dict(json.loads(json.dumps(base)))
     for c in stripped.cells:
         c.metadata = {}
-    huge = nbformat.from_dict(json.loads(json.dumps(base)))
+    huge = nbformat.from_dict(json.loads(json.dumps(base)))       # 50 MB of stale output: graded on its sources
     huge.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="x" * (50 * 1024 * 1024))]
+    huge_sources = with_cell(base, "# " + "x" * (21 * 1024 * 1024))
     non_utf8 = nbformat.writes(base).encode().replace(b"Problem set 2", b"Problem set \xff\xfe2", 1)
     assert b"\xff" in non_utf8
     return {
@@ -101,6 +102,7 @@ def attacks(course: Course, port: int) -> dict:
         "edited-test-cell": (edited, None, ()),
         "stripped-metadata": (stripped, None, ()),
         "huge-notebook": (huge, None, ()),
+        "huge-sources": (huge_sources, None, ()),
         "non-utf8": (non_utf8, None, ()),
         "invalid-json": (nbformat.writes(base)[:500], None, ()),
     }
@@ -192,7 +194,7 @@ def test_honest_submissions_keep_their_clean_batch_scores(batches):
     "import-grader", "frame-inspection", "gc-walk", "read-source", "write-gradebook", "network",
     "infinite-loop-cell", "infinite-loop-function", "memory-bomb", "fork-storm", "sys-exit", "os-exit",
     "kill-parent", "print-flood", "nbgrader-env", "deleted-test-cell", "edited-test-cell", "stripped-metadata",
-    "huge-notebook", "non-utf8", "invalid-json"]))
+    "huge-notebook", "huge-sources", "non-utf8", "invalid-json"]))
 def test_attack_gains_nothing_and_is_flagged(batches, name):
     base = batches["scores"]["honest-mistake"]
     sub = batches["scores"].get(f"attack-{name}")
@@ -209,16 +211,18 @@ def test_attacks_that_only_disturb_their_own_process_keep_the_honest_part(batche
     for name in ("ipython-transformers", "showtraceback", "patch-numpy", "patch-builtins", "shadow-numpy",
                  "import-reference", "import-grader", "gc-walk", "read-source", "write-gradebook", "network",
                  "infinite-loop-cell", "memory-bomb", "sys-exit", "os-exit", "kill-parent", "print-flood",
-                 "nbgrader-env", "deleted-test-cell", "edited-test-cell", "stripped-metadata", "frame-inspection"):
+                 "nbgrader-env", "deleted-test-cell", "edited-test-cell", "stripped-metadata", "frame-inspection",
+                 "huge-notebook"):
         assert batches["scores"][f"attack-{name}"].auto_score == base, name
 
 
 def test_unreadable_notebooks_are_recorded_for_a_person(batches):
     run = batches["run"]
-    assert "over the 20 MB limit" in run.unreadable["attack-huge-notebook"]
+    assert "attack-huge-notebook" not in run.unreadable         # stale outputs are not graded
+    assert "21 MB without its outputs, over the 20 MB limit" in run.unreadable["attack-huge-sources"]
     assert "not UTF-8" in run.unreadable["attack-non-utf8"]
     assert "not valid JSON" in run.unreadable["attack-invalid-json"]
-    for name in ("huge-notebook", "non-utf8", "invalid-json"):
+    for name in ("huge-sources", "non-utf8", "invalid-json"):
         assert batches["scores"][f"attack-{name}"].needs_manual
 
 

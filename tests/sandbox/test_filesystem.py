@@ -23,16 +23,20 @@ UID = 64920
 # ---- the plan (pure) ---------------------------------------------------------------------------
 def test_plan_exposes_system_python_and_nothing_that_holds_a_hidden_folder(tmp_path, monkeypatch):
     course = tmp_path / "course"
-    venv_site = course / ".venv" / "lib" / "site-packages"
+    venv_site = course / ".venv" / "lib" / "python3.11" / "site-packages"
     venv_site.mkdir(parents=True)
-    other = tmp_path / "elsewhere"
-    other.mkdir()
-    monkeypatch.setattr(sys, "path", [str(course), str(tmp_path), str(venv_site), str(other), "/no/such/dir"])
+    other_site = tmp_path / "elsewhere" / "site-packages"
+    other_site.mkdir(parents=True)
+    cwd = tmp_path / "where-the-grader-started"         # holds another course copy, say
+    (cwd / "old-course" / "reference").mkdir(parents=True)
+    monkeypatch.setattr(sys, "path", ["", str(course), str(tmp_path), str(venv_site), str(other_site), str(cwd),
+                                      "/no/such/dir"])
     view = filesystem.plan([str(course)])
-    assert str(course) not in view.binds and str(tmp_path) not in view.binds
-    assert str(venv_site) in view.binds and str(other) in view.binds
-    for bind in view.binds:                         # no bind holds the course
-        assert not filesystem.under(str(course), bind), bind
+    assert str(venv_site) in view.binds and str(other_site) in view.binds
+    for never in (course, tmp_path, cwd):               # a course, or a folder that may hold anything
+        assert str(never) not in view.binds
+    for bind in view.binds:
+        assert not filesystem.under(str(course), bind) and not filesystem.under(str(cwd / "old-course"), bind)
     for top in ("/home", "/root", "/srv", "/opt", "/var", "/mnt", "/etc", "/work"):
         assert top not in view.binds
     assert "/usr/lib" in view.binds and "/usr" not in view.binds and "/usr/local" not in view.binds

@@ -65,7 +65,7 @@ def account(tmp_path_factory):
         def run(args, cwd, timeout=600):
             return subprocess.run([str(python), *args], cwd=cwd, env=env, preexec_fn=as_account(user),
                                   capture_output=True, text=True, timeout=timeout)
-        yield {"user": user, "where": where, "run": run}
+        yield {"user": user, "where": where, "run": run, "python": python, "env": env}
     finally:
         shutil.rmtree(where, ignore_errors=True)
 
@@ -114,3 +114,48 @@ def test_grade_as_an_ordinary_account_scores_like_root(account, built_template, 
     scores = {s.student: s for s in submission_scores(mine, A)}
     assert scores["solution"].auto_score == scores["solution"].auto_max
     assert scores["walker"].auto_score < scores["mistake"].auto_score     # found no reference to copy
+
+
+def test_dask_workers_of_an_ordinary_account_grade_like_local_root_workers(account, built_template, course,
+                                                                          tmp_path):
+    """A scheduler, and two workers running as the ordinary account (with its Python): the batch
+    is graded in their rootless sandboxes with the same scores as root's local workers."""
+    from dlgrader.execution.batch import grade_batch
+    from ..execution.test_dask import free_port
+    place(course)
+    grade_batch(course, A)
+    expected = {s.student: [(c.cell, c.score) for c in s.cells] for s in submission_scores(course, A)}
+
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    user, python = account["user"], account["python"]
+    env = dict(account["env"], DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION="1.0")
+    procs = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+                               "--port", str(port), "--no-dashboard"], cwd=tmp_path,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    for i in range(2):
+        procs.append(subprocess.Popen([str(python), "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
+                                       "--no-dashboard", "--host", "127.0.0.1", "--memory-limit", "0",
+                                       "--name", f"rootless{i}"], cwd=account["where"], env=env,
+                                      preexec_fn=as_account(user), stdout=subprocess.DEVNULL,
+                                      stderr=open(tmp_path / f"worker{i}.log", "w")))
+    try:
+        from distributed import Client
+        with Client(address, timeout=60) as client:
+            client.wait_for_workers(2, timeout=120)
+            owners = client.run(os.geteuid)
+        mine = Course(tmp_path / "course-dask")
+        shutil.copytree(built_template, mine.root, ignore=shutil.ignore_patterns("logs"))
+        place(mine)
+        run = grade_batch(mine, A, scheduler=address)
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    assert set(owners.values()) == {user.pw_uid}                 # the workers really were the account
+    assert not run.failed, run.failed
+    assert {s.student: [(c.cell, c.score) for c in s.cells] for s in submission_scores(mine, A)} == expected
