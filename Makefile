@@ -29,7 +29,7 @@ system-packages:
 	  || echo "note: could not install$$missing; the tests that need it will skip"; fi
 
 test: $(STAMP) system-packages
-	$(BIN)/python -m pytest -n 2 -p no:cacheprovider tests
+	$(BIN)/python -m pytest -n 2 --dist loadscope -p no:cacheprovider tests
 
 clean:
 	rm -rf demo-course logs gradebook.db autograded submitted feedback exchange grades.csv

@@ -12,8 +12,10 @@ out = Console(highlight=False)                       # results (tables, paths): 
 
 
 @contextlib.contextmanager
-def bar(description: str, total: int):
-    """Yield an `advance(n=1, note="")` callable; draws a bar on a terminal, plain lines otherwise."""
+def bar(description: str, total: int, each: bool = False):
+    """Yield an `advance(n=1, note="")` callable; draws a bar on a terminal, plain lines otherwise
+    (every tenth of the way, or with EACH a line per item naming it: a log of a batch says which
+    submission was done when)."""
     if console.is_terminal:
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), TextColumn("{task.fields[note]}"), console=console,
@@ -30,7 +32,9 @@ def bar(description: str, total: int):
         def advance(n: int = 1, note: str = ""):
             before = done[0]
             done[0] += n
-            if done[0] // step != before // step or done[0] == total:
+            if each:
+                print(f"{description}: {done[0]}/{total} {note}".rstrip(), file=sys.stderr, flush=True)
+            elif done[0] // step != before // step or done[0] == total:
                 print(f"{description}: {done[0]}/{total}", file=sys.stderr, flush=True)
         yield advance
 

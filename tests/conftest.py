@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import subprocess
 import sys
@@ -18,6 +19,41 @@ ASSIGNMENTS = {
     "ps4_quiz": "quiz",
 }
 COURSE_FILES = ("source", "release", "reference", "nbgrader_config.py")
+RUN_VAR = "TEST_SCREENSHOTS_RUN"
+
+
+def pytest_configure(config):
+    """One folder of screenshots per test run (shared by the xdist workers, which inherit the
+    variable): two runs in one checkout never overwrite each other's pictures."""
+    if RUN_VAR not in os.environ:
+        import time
+        os.environ[RUN_VAR] = time.strftime("run-%Y%m%d-%H%M%S-") + str(os.getpid())
+
+
+def gone(pid: int, seconds: float) -> bool:
+    """Wait (without polling) until process PID ends; False if it is still there after SECONDS."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        return bool(select.select([fd], [], [], seconds)[0])   # a pidfd is readable once it ends
+    finally:
+        os.close(fd)
+
+
+def sandbox_uid(base: int) -> int:
+    """A sandbox uid (or range start) of this xdist worker's own: two workers running the same
+    module at once never see each other's sandbox processes or share their process limit."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return base + 10000 * int(worker[2:] or 0)
+
+
+def screenshots_dir() -> Path:
+    """screenshots/<run>/ in the checkout (git-ignored): where the tests leave pictures for a person."""
+    folder = ROOT / "screenshots" / os.environ.get(RUN_VAR, "run-unnamed")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def copy_course(dest: Path) -> Path:
@@ -62,6 +98,21 @@ def dlgrader(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedP
     if check and result.returncode != 0:
         raise AssertionError(f"dlgrader {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result
+
+
+def mistake_book():
+    """The registered common mistakes of the course's reference (to write wrong submissions with),
+    loaded without leaving DLGRADER_REFERENCE set for the rest of the process."""
+    from dlgrader.verdicts import reference
+    old = os.environ.get(reference.ENV_VAR)
+    os.environ[reference.ENV_VAR] = str(ROOT / "reference")
+    try:
+        return reference.load().mistakes.BOOK
+    finally:
+        if old is None:
+            del os.environ[reference.ENV_VAR]
+        else:
+            os.environ[reference.ENV_VAR] = old
 
 
 def notebook_path(root: Path, folder: str, assignment: str) -> Path:

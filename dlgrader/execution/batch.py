@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from ..course import Course
 from ..errors import DlgraderError
@@ -55,11 +56,12 @@ def read_task(course: Course, assignment: str, student: str, notebook_names: lis
 
 def grade_batch(course: Course, assignment: str, students: list[str] | None = None, workers: int = 2,
                 unsafe: bool = False, limits: Limits | None = None, scheduler: str | None = None,
-                force: bool = False) -> BatchResult:
+                force: bool = False, on_recorded: Callable[[str], None] | None = None) -> BatchResult:
     """Grade the submissions locally (a process pool) or, given a scheduler address, on Dask.
 
     Submissions whose grading is already committed for the same files and the same tests are skipped
     (a re-run after a crash resumes), unless `force` or the students are named explicitly.
+    `on_recorded(student)` is called after each submission's grading is committed (or failed).
     """
     from ..gradebook.writer import GradebookWriter, recover_autograded
     found = course.select_submissions(assignment, students)
@@ -75,7 +77,7 @@ def grade_batch(course: Course, assignment: str, students: list[str] | None = No
         result = BatchResult(assignment, found, skipped=[s for s in found if s not in todo])
         executor = DaskExecutor(scheduler) if scheduler else LocalExecutor(workers)
         tasks = [read_task(course, assignment, s, names) for s in todo]
-        with bar(f"Grading {assignment}", len(todo)) as advance:
+        with bar(f"Grading {assignment}", len(todo), each=True) as advance:
             for student, outcome in (executor.run(bundle, tasks) if tasks else ()):
                 if isinstance(outcome, BaseException):
                     result.failed[student] = _failure(outcome)
@@ -85,6 +87,8 @@ def grade_batch(course: Course, assignment: str, students: list[str] | None = No
                     writer.record(assignment, student, graded["notebooks"],
                                   course.submitted / student / assignment, digests[student])
                 advance(note=student)
+                if on_recorded is not None:
+                    on_recorded(student)
     finally:
         writer.close()
     _write_report(course, result)

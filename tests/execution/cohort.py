@@ -70,30 +70,24 @@ def student_id(target: str, key: str) -> str:
     return f"m-{target}-{key}".replace("_", "-")
 
 
-def ps2_cohort(built_template, dest, n: int, slow: bool = False):
+def ps2_cohort(built_template, dest, n: int):
     """A copy of the built course with N ps2 submissions (right, and three registered mistakes in
-    turn) plus a blank and a broken one. `slow`: each notebook sleeps 0.4 s (to act mid-batch)."""
-    import os
+    turn) plus a blank and a broken one."""
     import shutil
 
     from dlgrader.course import Course
-    from dlgrader.verdicts import reference
 
-    from ..conftest import ROOT, notebook_path, read, submit_notebook
+    from ..conftest import mistake_book, notebook_path, read, submit_notebook
     a = "ps2_softmax_cross_entropy"
     course = Course(dest)
     shutil.copytree(built_template, course.root)
-    os.environ[reference.ENV_VAR] = str(ROOT / "reference")
-    book = reference.load().mistakes.BOOK
+    book = mistake_book()
     src = notebook_path(course.root, "source", a)
     variants = [{}, {"softmax": book.get("softmax", "no-max-shift").student_source()},
                 {"numerical_gradient": book.get("numerical_gradient", "one-h").student_source()},
                 {"softmax_ce_gradient": book.get("softmax_ce_gradient", "sign-flip").student_source()}]
     for i in range(n):
         nb = filled(src, variants[i % len(variants)])
-        if slow:
-            nb.cells.insert(2, type(nb.cells[1])(cell_type="code", source="import time\ntime.sleep(0.4)",
-                                                  metadata={}, outputs=[], execution_count=None))
         submit_notebook(course, f"d{i:02d}", a, nb)
     submit_notebook(course, "blank", a, read(notebook_path(course.root, "release", a)))
     submit_notebook(course, "broken", a, "{ not json")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import select
 import signal
 import sqlite3
@@ -23,6 +24,7 @@ from dlgrader.course import Course
 from dlgrader.execution.batch import grade_batch
 from dlgrader.gradebook.scores import submission_scores
 
+from ..conftest import gone
 from .cohort import ps2_cohort
 
 A = "ps2_softmax_cross_entropy"
@@ -60,36 +62,34 @@ def children(pid: int) -> set[int]:
 def start_grade(course: Course) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DLGRADER_")}
     return subprocess.Popen([sys.executable, "-m", "dlgrader.cli", "grade", A, "--workers", "2"],
-                            cwd=course.root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            cwd=course.root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+PROGRESS = re.compile(rf"^Grading {A}: (\d+)/(\d+) (\S+)$".encode(), re.M)
 
 
 def kill_after(course: Course, proc: subprocess.Popen, at_least: int) -> int:
-    """SIGKILL the coordinator once AT_LEAST gradings are committed; wait until its workers are gone."""
-    while committed(course) < at_least:
-        assert proc.poll() is None, f"dlgrader grade ended before it could be killed:\n{proc.stdout.read()}"
-        try:
-            proc.wait(timeout=0.02)
-        except subprocess.TimeoutExpired:
-            pass
+    """SIGKILL the coordinator once it has reported AT_LEAST committed gradings (its progress line
+    comes right after each commit: an event, no polling); wait until its workers are gone."""
+    seen, buffer = 0, b""
+    fd = proc.stdout.fileno()
+    while seen < at_least:
+        ready, _, _ = select.select([fd], [], [], 120)           # bounded: a hung grader fails the test
+        assert ready, f"no progress from dlgrader grade for 120 s:\n{buffer.decode(errors='replace')}"
+        chunk = os.read(fd, 65536)
+        assert chunk, f"dlgrader grade ended before it could be killed:\n{buffer.decode(errors='replace')}"
+        buffer += chunk
+        numbers = [int(m.group(1)) for m in PROGRESS.finditer(buffer)]
+        seen = max(numbers, default=0)
+        total = int(PROGRESS.findall(buffer)[0][1]) if numbers else None
     workers = children(proc.pid)
     assert workers, "the coordinator had no worker processes to orphan"
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
+    assert seen < total, f"the batch ended ({seen}/{total}) before the kill"      # it landed mid-batch
     for pid in workers:                      # die-with-parent: nothing keeps running on its own
         assert gone(pid, 10.0), f"worker {pid} outlived the killed coordinator"
     return committed(course)
-
-
-def gone(pid: int, seconds: float) -> bool:
-    """Wait (without polling) until process PID ends; False if it is still there after SECONDS."""
-    try:
-        fd = os.pidfd_open(pid)
-    except ProcessLookupError:
-        return True
-    try:
-        return bool(select.select([fd], [], [], seconds)[0])   # a pidfd is readable once it ends
-    finally:
-        os.close(fd)
 
 
 def assert_consistent(course: Course) -> set[str]:
@@ -137,6 +137,7 @@ def test_sigkilled_grade_resumes_and_grades_each_submission_once(built_template,
 
     proc = start_grade(course)
     out, _ = proc.communicate(timeout=300)
+    out = out.decode(errors="replace")
     assert proc.returncode == 0, out
     assert f"{second} submission(s) already graded" in out
     report = json.loads((course.root / "logs" / f"grade-{A}.json").read_text())
@@ -150,6 +151,7 @@ def test_sigkilled_grade_resumes_and_grades_each_submission_once(built_template,
 
     again = start_grade(course)
     out, _ = again.communicate(timeout=300)
+    out = out.decode(errors="replace")
     assert again.returncode == 0 and f"{total} submission(s) already graded" in out, out
     times = dict(query(course, f"SELECT student, times FROM dlgrader_graded WHERE assignment = '{A}'"))
     assert set(times.values()) == {1}

@@ -15,9 +15,8 @@ import pytest
 from dlgrader.course import Course
 from dlgrader.execution.batch import grade_batch
 from dlgrader.gradebook.scores import submission_scores
-from dlgrader.verdicts import reference
 
-from ..conftest import ASSIGNMENTS, notebook_path, read, submit_notebook
+from ..conftest import mistake_book, ASSIGNMENTS, notebook_path, read, submit_notebook
 from .cohort import alternative_replacements, filled, student_id
 
 # For each registered mistake: the points it loses in each test cell. Cells not listed keep full
@@ -55,11 +54,7 @@ TARGET_CELL = {"df": "ps1-df-test", "gradient_descent": "ps1-gd-test", "softmax"
 
 @pytest.fixture(scope="module")
 def book():
-    os.environ[reference.ENV_VAR] = str(Course.find(__file__).reference)
-    try:
-        yield reference.load().mistakes.BOOK
-    finally:
-        os.environ.pop(reference.ENV_VAR, None)
+    return mistake_book()
 
 
 def assignment_defining(course: Course, name: str) -> str:

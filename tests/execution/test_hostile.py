@@ -21,20 +21,18 @@ from dlgrader.course import Course
 from dlgrader.execution.batch import grade_batch
 from dlgrader.execution.engine import Limits
 from dlgrader.gradebook.scores import submission_scores
-from dlgrader.verdicts import reference
 
-from ..conftest import ROOT, notebook_path, read, submit_notebook
+from ..conftest import ROOT, mistake_book, notebook_path, read, sandbox_uid, submit_notebook
 from .cohort import alternative_replacements, filled
 
 A = "ps2_softmax_cross_entropy"
 LIMITS = Limits(cell_seconds=3, call_seconds=2, notebook_seconds=60, max_restarts=6)
 HONEST = ("honest-solution", "honest-alternative", "honest-mistake")
-UIDS = 66000          # this module's sandboxes get their own uid range, apart from parallel tests
+UIDS = sandbox_uid(66000)    # this module's sandboxes get their own uid range, apart from parallel tests
 
 
 def base_notebook(root: Path):
-    os.environ[reference.ENV_VAR] = str(ROOT / "reference")
-    wrong = reference.load().mistakes.BOOK.get("softmax", "no-max-shift").student_source()
+    wrong = mistake_book().get("softmax", "no-max-shift").student_source()
     return filled(notebook_path(root, "source", A), {"softmax": wrong})
 
 

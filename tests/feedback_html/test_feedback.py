@@ -12,9 +12,8 @@ import pytest
 
 from dlgrader.execution.batch import grade_batch
 from dlgrader.feedback_html.generate import generate
-from dlgrader.verdicts import reference
 
-from ..conftest import ROOT, notebook_path, submit_notebook
+from ..conftest import mistake_book, notebook_path, submit_notebook
 from ..execution.cohort import filled
 
 A = "ps2_softmax_cross_entropy"
@@ -33,8 +32,7 @@ def graded(built_template, tmp_path_factory):
     from dlgrader.course import Course
     course = Course(tmp_path_factory.mktemp("feedback") / "course")
     shutil.copytree(built_template, course.root)
-    os.environ[reference.ENV_VAR] = str(ROOT / "reference")
-    book = reference.load().mistakes.BOOK
+    book = mistake_book()
     src = notebook_path(course.root, "source", A)
     submit_notebook(course, "mistaken", A, filled(src, {
         "cross_entropy_loss": book.get("cross_entropy_loss", "missing-minus").student_source()}))

@@ -10,7 +10,7 @@ import pytest
 
 from dlgrader.course import Course
 
-from ..conftest import ROOT, copy_course, notebook_path, read, submit_notebook
+from ..conftest import mistake_book, copy_course, notebook_path, read, submit_notebook
 from ..execution.cohort import filled
 from . import postgres
 
@@ -27,9 +27,7 @@ def pg_url():
 
 
 def cohort(course: Course) -> None:
-    from dlgrader.verdicts import reference
-    os.environ[reference.ENV_VAR] = str(ROOT / "reference")
-    book = reference.load().mistakes.BOOK
+    book = mistake_book()
     src = notebook_path(course.root, "source", A)
     submit_notebook(course, "ada", A, filled(src))
     submit_notebook(course, "bo", A, filled(src, {"softmax": book.get("softmax", "no-max-shift").student_source()}))

@@ -2,7 +2,6 @@
 make the grader raise anything but the codec's own error (or end the session)."""
 from __future__ import annotations
 
-import json
 import math
 import socket
 import struct

@@ -15,9 +15,9 @@ from dlgrader.sandbox import filesystem
 from dlgrader.sandbox.isolation import default_policy
 from dlgrader.sandbox.session import Zygote
 
-from ..conftest import ROOT
+from ..conftest import ROOT, sandbox_uid
 
-UID = 64920
+UID = sandbox_uid(64920)
 
 
 # ---- the plan (pure) ---------------------------------------------------------------------------

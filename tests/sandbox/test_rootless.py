@@ -18,7 +18,7 @@ import pytest
 from dlgrader.course import Course
 from dlgrader.gradebook.scores import submission_scores
 
-from ..conftest import ROOT, dlgrader, notebook_path, submit_notebook
+from ..conftest import ROOT, mistake_book, dlgrader, notebook_path, submit_notebook
 from ..execution.cohort import filled
 from .ordinary_user import as_account, ensure_account, python_for, reachable_by_others
 
@@ -83,12 +83,7 @@ def test_the_isolation_tests_pass_for_an_ordinary_account(account):
 def place(course: Course) -> None:
     src = notebook_path(course.root, "source", A)
     submit_notebook(course, "solution", A, filled(src))
-    from dlgrader.verdicts import reference
-    os.environ[reference.ENV_VAR] = str(ROOT / "reference")
-    try:
-        wrong = reference.load().mistakes.BOOK.get("softmax", "no-max-shift").student_source()
-    finally:
-        del os.environ[reference.ENV_VAR]
+    wrong = mistake_book().get("softmax", "no-max-shift").student_source()
     submit_notebook(course, "mistake", A, filled(src, {"softmax": wrong}))
     submit_notebook(course, "walker", A, filled(src, {"softmax": WALKER}))
 

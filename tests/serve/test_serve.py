@@ -17,7 +17,7 @@ import pytest
 from dlgrader.collection import student as exchange_student
 from dlgrader.course import Course
 
-from ..conftest import ROOT, dlgrader, notebook_path
+from ..conftest import mistake_book, dlgrader, notebook_path
 from ..execution.cohort import filled
 
 A = "ps2_softmax_cross_entropy"
@@ -27,9 +27,7 @@ LEAKS = ("BEGIN HIDDEN TESTS", "t.hidden(", "_dlgrader_reference", "reference/su
 
 
 def mistake(name: str, key: str) -> str:
-    from dlgrader.verdicts import reference
-    os.environ[reference.ENV_VAR] = str(ROOT / "reference")
-    return reference.load().mistakes.BOOK.get(name, key)
+    return mistake_book().get(name, key)
 
 
 class Serve:
