@@ -217,3 +217,38 @@ def read_small(base: Path, parts: tuple, name: str, limit: int = 4096) -> Option
         return data if len(data) <= limit else None
     finally:
         os.close(child)
+
+
+def newest_ctime(base: Path, name: str, max_entries: int = 10_000) -> float:
+    """The newest st_ctime under BASE/NAME from metadata only (nothing read, no link followed): the
+    cheap observed order of a student's submissions. Its own lstat if it is not a plain folder."""
+    st = os.lstat(base / name)
+    newest = st.st_ctime
+    if not stat.S_ISDIR(st.st_mode):
+        return newest
+    seen = 0
+    stack = []
+    try:
+        stack.append(open_folder(base, name))
+        while stack and seen < max_entries:
+            fd = stack.pop()
+            try:
+                newest = max(newest, os.fstat(fd).st_ctime)
+                with os.scandir(fd) as entries:
+                    for entry in entries:
+                        seen += 1
+                        est = entry.stat(follow_symlinks=False)
+                        newest = max(newest, est.st_ctime)
+                        if stat.S_ISDIR(est.st_mode) and seen < max_entries:
+                            try:
+                                stack.append(os.open(entry.name, DIR_FLAGS, dir_fd=fd))
+                            except OSError:
+                                pass
+            finally:
+                os.close(fd)
+    except (OSError, Refused):
+        pass
+    finally:
+        for fd in stack:
+            os.close(fd)
+    return newest
