@@ -191,3 +191,15 @@ def test_the_newest_submission_is_the_last_to_arrive_whatever_its_name_claims(ba
 def test_a_rerun_regrades_nothing(batch):
     assert "already graded and unchanged since" in batch["graded_again"].stdout
     assert not json.loads((batch["course"].root / "logs" / f"grade-{A}.json").read_text())["refused"]
+
+
+def test_the_report_shows_lateness_from_the_arrival_and_flags_the_claim(batch, tmp_path):
+    from dlgrader.report.page import build_section, write_report
+    section = build_section(batch["course"], A)
+    late = {student: seconds for student, seconds, _ in section.late}
+    assert late["lou"] > 0.8 * DUE_AGO.total_seconds()
+    assert any("folder name claims" in f for f in section.claims["lou"]) and "alice" not in section.claims
+    page = write_report(batch["course"], [A], tmp_path / "report.html").read_text()
+    table = page[page.index("<h3>Late submissions</h3>"):page.index("<h3>Similar answer code</h3>")]
+    lou = table[table.index("<td>lou</td>"):]
+    assert "timestamp.txt claims" in lou[:lou.index("</tr>")]
