@@ -106,3 +106,18 @@ def test_ignored_names_are_skipped_unopened(tmp_path):
     os.mkfifo(src / "__pycache__")
     got = walk(src, caps=CAPS, ignore=("__pycache__", "*.pyc"))
     assert got.files == ["nb.ipynb"]
+
+
+def test_the_course_defaults_collect_a_30_mb_notebook(tmp_path):
+    from dlgrader.collection.settings import settings
+    from dlgrader.course import Course
+
+    from ..conftest import copy_course
+    course = Course(copy_course(tmp_path / "course"))
+    caps = settings(course).caps()
+    assert (caps.max_file_bytes, caps.max_submission_bytes, caps.max_files) == (64 * 2**20, 128 * 2**20, 200)
+    src = tmp_path / "src"
+    src.mkdir()
+    with open(src / "stale-outputs.ipynb", "wb") as fh:
+        fh.truncate(30 * 2**20)                                  # sparse: read as 30 MB, no disk used
+    assert walk(src, caps=caps).bytes == 30 * 2**20
