@@ -2,7 +2,9 @@
 one its feedback, and the server keeps running."""
 from __future__ import annotations
 
+import json
 import os
+import threading
 
 import nbformat
 
@@ -24,12 +26,15 @@ def test_a_symlinked_notebook_gets_a_notice_and_the_server_goes_on(released, tmp
     notebook.unlink()
     notebook.symlink_to(course.source / A / f"{NB}.ipynb")       # the instructor's solutions
     serve = Serve(course)
+    deadline = threading.Timer(300, serve.proc.kill)       # however many lines it prints: at most 5 min
+    deadline.start()
     try:
         serve.wait_for("refused", "mallory", "symbolic link")
         serve.wait_for("mallory", A, "0/13", "feedback released")
         exchange_student.submit(course, tmp_path / "alice", "alice", A)     # while serving, after the refusal
         serve.wait_for("alice", A, "13/13", "feedback released")
     finally:
+        deadline.cancel()
         stopped = serve.stop()
     assert "1 graded, 2 feedback released, 0 failed" in stopped, stopped
     nbgrader(tmp_path / "mallory", course, "fetch_feedback", A, "--student=mallory")
@@ -40,3 +45,5 @@ def test_a_symlinked_notebook_gets_a_notice_and_the_server_goes_on(released, tmp
     assert refused["student"] == "mallory" and refused["inbound"] == folder.name
     assert sorted(os.listdir(course.submitted / "mallory" / A)) == ["submission_secret.txt", "timestamp.txt"]
     assert graded_times(course) == {"mallory": 1, "alice": 1}
+    record = json.loads((course.submitted / "mallory" / f".{A}.arrival.json").read_text())
+    assert record["status"] == "refused" and record["first_seen"] >= record["observed"]
