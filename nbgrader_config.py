@@ -26,3 +26,14 @@ c.GenerateFeedback.preprocessors = [
     "dlgrader.feedback_html.preprocessors.HideTestTracebacks",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+
+# dlgrader's collector (`dlgrader collect`, `dlgrader serve`) copies a submission only if it holds
+# regular files and folders (no links, devices, FIFOs), within these sizes counted while copying;
+# otherwise it is refused: 0 and needs manual grading, with the reason. The submission time is the
+# one observed on the receiving side; a claimed time earlier than that by more than the tolerance is
+# flagged. (Help for each: `python -c "from dlgrader.collection.settings import DlgraderCollect as D;
+# D.class_print_help()"`.)
+c.DlgraderCollect.max_file_bytes = 64 * 2**20          # a notebook with stale outputs can be 30 MB
+c.DlgraderCollect.max_submission_bytes = 128 * 2**20
+c.DlgraderCollect.max_files = 200
+c.DlgraderCollect.claim_tolerance_seconds = 300.0

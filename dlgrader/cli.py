@@ -73,8 +73,16 @@ def collect(assignment, course_path):
     """Collect the newest submission of every student into submitted/."""
     from .collection.exchange import collect as run_collect
     course = _course(course_path)
-    students = run_collect(course, assignment)
-    console.print(f"collected {len(students)} submission(s) of {assignment}")
+    outcomes = run_collect(course, assignment)
+    counts = {k: sum(o.status == k for o in outcomes) for k in ("collected", "unchanged", "refused", "failed")}
+    console.print(f"collected {counts['collected']} submission(s) of {assignment} ({counts['unchanged']} unchanged "
+                  f"since the last collect, {counts['refused']} refused, {counts['failed']} failed)", soft_wrap=True)
+    for o in outcomes:
+        if o.status in ("refused", "failed"):
+            console.print(f"[yellow]{o.student}: {o.status}: {o.reason} (inbound {o.inbound})[/yellow]", soft_wrap=True)
+        for flag in o.flags:
+            console.print(f"[yellow]{o.student}: claimed time flagged: {flag}[/yellow]", soft_wrap=True)
+    console.print(f"log: {course.root / 'logs' / f'collect-{assignment}.json'}", soft_wrap=True)
 
 
 @main.command()
@@ -111,6 +119,12 @@ def grade(assignment, students, workers, engine, scheduler, force, unsafe, cours
                           "again (--force to re-grade)")
         graded, failed = run.students, dict(run.failed, **run.unreadable)
         flags, stops = run.flags, run.stops
+        for student, reason in sorted(run.refused.items()):
+            console.print(f"[yellow]{student}: refused, not graded (0, needs manual grading): {reason}[/yellow]",
+                          soft_wrap=True)
+        for student, claims in sorted(run.claims.items()):
+            for claim in claims:
+                console.print(f"[yellow]{student}: claimed time flagged: {claim}[/yellow]", soft_wrap=True)
     scores = [s for s in submission_scores(course, assignment) if s.student in graded]
     console.print(grade_table({assignment: scores}, title=f"{assignment}: {len(scores)} graded",
                               failed={assignment: sorted(run.failed) if engine == "sandbox" else list(failed)}))

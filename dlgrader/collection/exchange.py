@@ -1,8 +1,16 @@
-"""Release and collect through nbgrader's own exchange commands."""
+"""Release through nbgrader's own exchange command; collect with dlgrader's collector (collector.py),
+which keeps nbgrader's exchange layout but follows no link, copies bounded data only, and takes the
+submission time from the receiving side."""
 from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
 
 from .. import nbgrader_cli
 from ..course import Course
+from ..errors import DlgraderError
+from . import collector
 
 
 def release(course: Course, assignment: str) -> None:
@@ -12,8 +20,41 @@ def release(course: Course, assignment: str) -> None:
     nbgrader_cli.run(course, "release_assignment", assignment, "--force", log_name=f"release-{assignment}")
 
 
-def collect(course: Course, assignment: str) -> list[str]:
-    """Copy the newest submission of every student into submitted/; return the student ids."""
+def collect(course: Course, assignment: str) -> list[collector.Outcome]:
+    """Copy the newest submission of every student into submitted/; record refusals (gradebook: 0 and
+    needs manual grading, with the reason) and flagged claims; write logs/collect-ASSIGNMENT.json."""
     course.check_assignment(assignment)
-    nbgrader_cli.run(course, "collect", assignment, "--update", log_name=f"collect-{assignment}")
-    return course.submissions(assignment)
+    inbound = collector.inbound_folder(course)
+    if not inbound.is_dir():
+        raise DlgraderError(f"no exchange inbound folder at {inbound}; release {assignment} first")
+    outcomes, ignored = collector.collect(course, assignment)
+    record_refusals(course, assignment, [o for o in outcomes if o.status == "refused"])
+    write_log(course, assignment, outcomes, ignored)
+    return outcomes
+
+
+def record_refusals(course: Course, assignment: str, refused: list) -> None:
+    """Each refused submission: 0 and needs manual grading in nbgrader's gradebook, reason as comment."""
+    if not refused:
+        return
+    from ..gradebook.writer import GradebookWriter
+    writer = GradebookWriter(course)
+    try:
+        for o in refused:
+            try:
+                writer.refuse(assignment, o.student, o.reason, course.submitted / o.student / assignment, None)
+            except Exception as exc:       # the refusal is still in the record and the log
+                o.reason += f" (not recorded in the gradebook: {type(exc).__name__}: {exc})"
+    finally:
+        writer.close()
+
+
+def write_log(course: Course, assignment: str, outcomes: list, ignored: list) -> Path:
+    logs = course.root / "logs"
+    logs.mkdir(exist_ok=True)
+    target = logs / f"collect-{assignment}.json"
+    partial = target.with_suffix(".json.part")
+    partial.write_text(json.dumps({"assignment": assignment, "submissions": [asdict(o) for o in outcomes],
+                                   "ignored": ignored}, indent=1))
+    partial.replace(target)
+    return target

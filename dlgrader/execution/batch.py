@@ -13,11 +13,11 @@ from typing import Callable
 
 from ..course import Course
 from ..errors import DlgraderError
-from ..gradebook.journal import submission_digest
 from ..progress import bar
 from .engine import Limits
 from .executors import DaskExecutor, LocalExecutor
-from .notebook import MAX_RAW_NOTEBOOK_BYTES
+from ..collection import arrival, safecopy
+from ..collection.settings import settings as collect_settings
 from .workers import UID_BASE, make_bundle, uid_base  # noqa: F401  (UID_BASE re-exported)
 
 
@@ -32,6 +32,8 @@ class BatchResult:
     seconds: dict = field(default_factory=dict)
     workers: dict = field(default_factory=dict)       # student -> "host:pid" of the worker that graded it
     skipped: list = field(default_factory=list)       # already graded, unchanged since (not re-graded)
+    refused: dict = field(default_factory=dict)       # student -> why the submission was not graded
+    claims: dict = field(default_factory=dict)        # student -> flagged claimed submission times
 
 
 def hidden_paths(course: Course) -> list[str]:
@@ -41,17 +43,45 @@ def hidden_paths(course: Course) -> list[str]:
     return [str(p) for p in paths if p.exists()]
 
 
+@dataclass
+class Submission:
+    """One submitted/STUDENT/ASSIGNMENT as read under the collection rules (safecopy.py)."""
+    task: dict                   # what a grading worker gets (no notebooks when refused)
+    digest_part: str             # what was read: with the bundle's digest, the journal's digest
+    refused: str = ""            # why it is not graded ("" if it is)
+    claims: list = field(default_factory=list)   # flagged claimed times, from the arrival record
+
+    def digest(self, bundle_digest: str) -> str:
+        import hashlib
+        return hashlib.sha256(f"{bundle_digest}\n{self.digest_part}".encode()).hexdigest()
+
+
+def read_submission(course: Course, assignment: str, student: str, notebook_names: list[str],
+                    caps: safecopy.Caps | None = None) -> Submission:
+    """Read a submission the way the collector copies one: no link, device or FIFO (one placed in
+    submitted/, e.g. by stock `nbgrader collect`, refuses it), sizes capped while reading. Top-level
+    notebooks of the assignment are passed as bytes, up to the per-file cap. A submission whose
+    collection was refused (its arrival record says so) stays refused: never an older copy graded."""
+    caps = caps or collect_settings(course).caps()
+    task = {"student": student, "assignment": assignment, "notebooks": {}, "files": []}
+    record = arrival.read_record(course.submitted, student, assignment) or {}
+    claims = list(record.get("flags", []))
+    if record.get("status") == "refused":
+        reason = record.get("reason") or "refused at collection"
+        return Submission(task, f"refused\n{record.get('inbound')}\n{record.get('observed')}\n{reason}", reason, claims)
+    wanted = {f"{n}.ipynb" for n in notebook_names}
+    try:
+        walked = safecopy.walk(course.submitted, (student, assignment), caps, keep=lambda rel: rel in wanted)
+    except (safecopy.Refused, OSError) as exc:
+        reason = str(exc) if isinstance(exc, safecopy.Refused) else f"cannot be read ({exc.strerror})"
+        return Submission(task, f"refused-in-submitted\n{reason}", reason, claims)
+    task["notebooks"] = {rel[:-len(".ipynb")]: data for rel, data in walked.kept.items()}
+    task["files"] = sorted(rel for rel in walked.files if rel not in walked.kept)
+    return Submission(task, walked.digest, "", claims)
+
+
 def read_task(course: Course, assignment: str, student: str, notebook_names: list[str]) -> dict:
-    folder = course.submitted / student / assignment
-    notebooks, files = {}, []
-    for item in sorted(folder.rglob("*")):
-        rel = item.relative_to(folder).as_posix()
-        if item.is_file() and item.suffix == ".ipynb" and item.parent == folder and item.stem in notebook_names:
-            size = item.stat().st_size
-            notebooks[item.stem] = item.read_bytes() if size <= MAX_RAW_NOTEBOOK_BYTES else b"x" * (MAX_RAW_NOTEBOOK_BYTES + 1)
-        elif item.is_file():
-            files.append(rel)
-    return {"student": student, "assignment": assignment, "notebooks": notebooks, "files": files}
+    return read_submission(course, assignment, student, notebook_names).task
 
 
 def grade_batch(course: Course, assignment: str, students: list[str] | None = None, workers: int = 2,
@@ -71,12 +101,24 @@ def grade_batch(course: Course, assignment: str, students: list[str] | None = No
     writer = GradebookWriter(course)
     try:
         recover_autograded(course, assignment)
-        digests = {s: submission_digest(course.submitted / s / assignment, bundle["digest"]) for s in found}
+        caps = collect_settings(course).caps()
         done = {} if (force or students) else writer.graded(assignment)
-        todo = [s for s in found if done.get(s) != digests[s]]
-        result = BatchResult(assignment, found, skipped=[s for s in found if s not in todo])
+        result = BatchResult(assignment, found)
+        digests, tasks = {}, []
+        for s in found:
+            sub = read_submission(course, assignment, s, names, caps)
+            digests[s] = sub.digest(bundle["digest"])
+            if sub.claims:
+                result.claims[s] = sub.claims
+            if done.get(s) == digests[s]:
+                result.skipped.append(s)
+            elif sub.refused:
+                result.refused[s] = sub.refused
+                writer.refuse(assignment, s, sub.refused, course.submitted / s / assignment, digests[s])
+            else:
+                tasks.append(sub.task)
+        todo = [t["student"] for t in tasks]
         executor = DaskExecutor(scheduler) if scheduler else LocalExecutor(workers)
-        tasks = [read_task(course, assignment, s, names) for s in todo]
         with bar(f"Grading {assignment}", len(todo), each=True) as advance:
             for student, outcome in (executor.run(bundle, tasks) if tasks else ()):
                 if isinstance(outcome, BaseException):
@@ -125,6 +167,8 @@ def _write_report(course: Course, result: BatchResult) -> None:
     report = {"assignment": result.assignment, "students": result.students, "failed": result.failed,
               "unreadable": result.unreadable, "integrity": result.flags, "stops": result.stops}
     report["already_graded"] = result.skipped
+    report["refused"] = result.refused
+    report["claimed_time_flags"] = result.claims
     target = logs / f"grade-{result.assignment}.json"
     partial = target.with_suffix(".json.part")
     partial.write_text(json.dumps(report, indent=2))

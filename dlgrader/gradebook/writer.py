@@ -90,6 +90,32 @@ class GradebookWriter:
                 self.gb.db.rollback()
                 raise
 
+    def refuse(self, assignment: str, student: str, reason: str, submitted: Path, digest: Optional[str]) -> None:
+        """Record a submission that was not graded because it broke a collection rule: every grade
+        0 and needing a person, REASON as the automatic comment, the observed arrival time as its
+        timestamp. With DIGEST the refusal is journalled, so a re-run does not redo it."""
+        names = [nb.name for nb in self.gb.find_assignment(assignment).notebooks]
+        self._write_autograded(assignment, student, {n: {"status": "refused", "reason": reason} for n in names},
+                               submitted, copy_files=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SAWarning)
+            try:
+                submission = self._submission(assignment, student, read_timestamp(submitted))
+                for nb in submission.notebooks:
+                    for grade in nb.grades:
+                        grade.auto_score = 0.0
+                        grade.needs_manual_grade = True
+                    for comment in nb.comments:
+                        comment.auto_comment = f"Not graded: {reason}"
+                self.gb.db.flush()
+                self._late_penalties(submission, student)
+                if digest is not None:
+                    journal.mark(self.gb.db, assignment, student, digest)
+                self.gb.db.commit()
+            except BaseException:
+                self.gb.db.rollback()
+                raise
+
     def _submission(self, assignment: str, student: str, timestamp):
         """Find or create the submission without committing (nbgrader's update_or_create_* commit
         half-way, which would leave a submission with empty grades if the grader died there)."""
@@ -146,17 +172,18 @@ class GradebookWriter:
                 if penalty is not None:
                     nb.late_submission_penalty = min(max(float(penalty), 0.0), float(nb.score))
 
-    def _write_autograded(self, assignment: str, student: str, results: dict, submitted: Path) -> None:
+    def _write_autograded(self, assignment: str, student: str, results: dict, submitted: Path,
+                          copy_files: bool = True) -> None:
         dest = self.course.autograded / student / assignment
         staging = dest.with_name(f".{assignment}{STAGING}")
         if staging.exists():
             shutil.rmtree(staging)
         staging.mkdir(parents=True)
-        for item in submitted.iterdir():
+        for item in (submitted.iterdir() if copy_files else ()):
             if item.suffix == ".ipynb" or item.is_symlink():
                 continue
-            if item.is_file():
-                shutil.copy2(item, staging / item.name)
+            if item.is_file() and not item.is_symlink():      # never a FIFO or device: is_file is S_ISREG
+                shutil.copy2(item, staging / item.name, follow_symlinks=False)
         verdicts = {}
         for name, result in results.items():
             text = result.get("autograded")

@@ -10,6 +10,7 @@ from nbgrader.api import Gradebook, MissingEntry
 
 from ..course import Course
 from ..authoring.solutions import answer as solution_text
+from ..collection import arrival
 from ..gradebook.writer import VERDICTS_FILE
 
 
@@ -27,6 +28,7 @@ class StudentRow:
     key: dict = field(default_factory=dict)          # cell -> right option (seen on a passed check)
     manual_reasons: list = field(default_factory=list)
     code: dict = field(default_factory=dict)         # answer cell -> student's code
+    claim_flags: list = field(default_factory=list)  # claimed submission times earlier than the arrival
 
 
 @dataclass
@@ -112,5 +114,7 @@ def gather(course: Course, assignment: str) -> AssignmentData:
                             if rec.get("passed"):
                                 row.key[cell["grade_id"]] = rec["answer"]
             row.code = _answer_code(course, student, assignment)
+            record = arrival.read_record(course.submitted, student, assignment) or {}
+            row.claim_flags = [str(f) for f in record.get("flags", [])]
             rows.append(row)
     return AssignmentData(assignment, duedate, rows, _ignore_code(course, assignment))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import base64
 import io
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -29,8 +29,9 @@ class Section:
     failures: list
     misconceptions: list
     matches: list
-    late: list
+    late: list                   # (student, seconds late, penalty): late or with a flagged claimed time
     manual: list
+    claims: dict = field(default_factory=dict)   # student -> flagged claimed submission times
 
 
 def _png(fig) -> str:
@@ -103,9 +104,10 @@ def build_section(course: Course, assignment: str) -> Section:
     for m in matches:
         m.sides = [(cell, _lines(code_of[m.a].get(cell, ""), la), _lines(code_of[m.b].get(cell, ""), lb))
                    for cell, la, lb in m.sides]
-    late = [(r.student, r.seconds_late, r.penalty) for r in rows if r.seconds_late > 0]
+    late = [(r.student, r.seconds_late, r.penalty) for r in rows if r.seconds_late > 0 or r.claim_flags]
+    claims = {r.student: r.claim_flags for r in rows if r.claim_flags}
     manual = [(r.student, r.manual_reasons) for r in rows if r.manual_reasons]
-    return Section(data, stats, figures, items, failures, misconceptions, matches, late, manual)
+    return Section(data, stats, figures, items, failures, misconceptions, matches, late, manual, claims)
 
 
 def _lines(code: str, numbers) -> str:

@@ -1,7 +1,9 @@
 """What waits in the exchange's inbound folder, and in which order to grade it.
 
 nbgrader's `submit` writes `inbound/<student>+<assignment>+<timestamp>[+<random>]/`: the files,
-then timestamp.txt, then submission_secret.txt. A folder counts as arrived once its secret is written
+then timestamp.txt, then submission_secret.txt. The name's timestamp is the student's claim; the
+order here is the folder's ctime (set by the kernel here, not settable back by the student), a cheap
+proxy of the arrival time the collector measures in full (collection/arrival.py). A folder counts as arrived once its secret is written
 (or, for an nbgrader without secrets, once its timestamp is a minute old).
 
 Fairness: only a student's newest submission of an assignment is worth grading (an older one still
@@ -12,16 +14,16 @@ classmate's first submission.
 from __future__ import annotations
 
 import os
-import re
 import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from nbgrader.utils import parse_utc
+from typing import Optional
 
-STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")
+from ..collection import arrival
+
 LEGACY_GRACE = 60.0       # seconds before a folder without submission_secret.txt counts as complete
 
 
@@ -29,36 +31,37 @@ LEGACY_GRACE = 60.0       # seconds before a folder without submission_secret.tx
 class Arrival:
     student: str
     assignment: str
-    timestamp: datetime          # naive UTC, as nbgrader stores it
+    timestamp: datetime          # naive UTC: when it arrived as observed here (else what its name claims)
     name: str                    # the inbound folder's name
+    claimed: Optional[datetime] = None     # what the name claims (the student's clock)
 
     @property
     def key(self) -> tuple[str, str]:
         return (self.assignment, self.student)
 
 
-def parse(name: str, assignments: set[str]) -> Arrival | None:
-    """An inbound folder name -> Arrival, or None if it is not a submission of a known assignment."""
-    parts = name.rsplit("+", 3)                  # as nbgrader's collect reads it
-    if len(parts) < 3:
+def parse(name: str, assignments: set[str], observed: Optional[float] = None) -> Arrival | None:
+    """An inbound folder name -> Arrival, or None if it is not a submission of a known assignment.
+    With OBSERVED (epoch seconds: the folder's ctime, a cheap proxy of its arrival), that orders it;
+    the name's time is only a claim."""
+    parsed = arrival.parse_name(name)
+    if parsed is None or parsed[1] not in assignments:
         return None
-    student, assignment, stamp = parts[0], parts[1], parts[2]
-    if assignment not in assignments or not STUDENT_ID.match(student):
+    student, assignment, claimed = parsed
+    when = arrival.utc(observed).replace(tzinfo=None) if observed is not None else claimed
+    if when is None:
         return None
-    try:
-        return Arrival(student, assignment, parse_utc(stamp), name)
-    except (ValueError, OverflowError):
-        return None
+    return Arrival(student, assignment, when, name, claimed)
 
 
 def complete(folder: Path, now: float | None = None) -> bool:
     try:
-        if (folder / "submission_secret.txt").stat().st_size > 0:
+        if os.lstat(folder / "submission_secret.txt").st_size > 0:   # a link is complete too (then refused)
             return True
     except OSError:
         pass
     try:
-        stamp = (folder / "timestamp.txt").stat()
+        stamp = os.lstat(folder / "timestamp.txt")
     except OSError:
         return False
     return (now or time.time()) - stamp.st_mtime > LEGACY_GRACE
@@ -73,11 +76,15 @@ def scan(inbound: Path, assignments: set[str]) -> tuple[list[Arrival], list[str]
         return [], []
     now = time.time()
     for entry in entries:
-        arrival = parse(entry.name, assignments) if entry.is_dir(follow_symlinks=False) else None
-        if arrival is None:
+        try:
+            found = parse(entry.name, assignments, entry.stat(follow_symlinks=False).st_ctime) \
+                if entry.is_dir(follow_symlinks=False) else None
+        except OSError:               # gone since the listing
+            continue
+        if found is None:
             ignored.append(entry.name)
         elif complete(Path(entry.path), now):
-            arrivals.append(arrival)
+            arrivals.append(found)
     return arrivals, ignored
 
 

@@ -2,7 +2,8 @@
 
 One coordinator process watches the exchange's inbound folder (a directory scan every `poll`
 seconds: works on the shared and network filesystems exchanges live on), takes submissions in
-fairness order (inbox.py), and for each: collects it with nbgrader's ExchangeCollect, grades it on a
+fairness order (inbox.py), and for each: collects it with dlgrader's safe collector (a refused
+submission is recorded as 0 + needs manual grading and the student gets a notice), grades it on a
 warm pool of sandboxed worker processes (the same grade_task as `dlgrader grade`), records it
 crash-safely (scores + journal row in one transaction), generates its feedback with nbgrader's
 GenerateFeedback and releases it with ExchangeReleaseFeedback, so `nbgrader fetch_feedback` (or the
@@ -26,11 +27,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from ..course import Course
-from ..execution.batch import hidden_paths, probe_sandbox, read_task
+from ..execution.batch import hidden_paths, probe_sandbox, read_submission
 from ..execution.engine import Limits
 from ..execution.executors import die_with_parent
 from ..execution.workers import grade_task, make_bundle, warm
-from ..gradebook.journal import submission_digest
 from ..gradebook.writer import GradebookWriter, read_timestamp, recover_autograded
 from ..progress import console, status
 from .inbox import Arrival, FairQueue, scan
@@ -64,6 +64,7 @@ class Server:
         self.suspects: list[Job] = []      # in flight when a worker died: retried one at a time
         self.broken = False
         self.counts = {"graded": 0, "failed": 0, "feedback": 0}
+        self.first_seen: dict[str, float] = {}     # inbound folder name -> when this server first saw it
 
     # ---- set-up -------------------------------------------------------------------------------
     def _start(self) -> None:
@@ -100,7 +101,7 @@ class Server:
         for student, done in graded.items():
             folder = self.course.submitted / student / assignment
             stamp = read_timestamp(folder)
-            if stamp and folder.is_dir() and submission_digest(folder, digest) == done \
+            if stamp and folder.is_dir() and self._read(assignment, student).digest(digest) == done \
                     and self.steps.released(assignment, student):
                 self.queue.handled[(assignment, student)] = stamp
 
@@ -114,6 +115,9 @@ class Server:
         try:
             while not self.stop.is_set():
                 arrivals, ignored = scan(self.inbound, self.assignments)
+                seen = time.time()
+                for arrival in arrivals:
+                    self.first_seen.setdefault(arrival.name, seen)
                 for name in set(ignored) - ignored_seen:
                     self._event("ignored", name=name)
                 ignored_seen |= set(ignored)
@@ -156,20 +160,33 @@ class Server:
     def _dispatch(self, arrival: Arrival) -> None:
         a, s = arrival.assignment, arrival.student
         t0 = time.monotonic()
-        folder = self.steps.collect(a, s)            # if nbgrader refuses, _guarded logs it
+        outcome = self.steps.collect(a, s, self.first_seen)   # trouble on our side: _guarded logs it
+        folder = self.course.submitted / s / a
         stamp = read_timestamp(folder)
-        digest = submission_digest(folder, self.bundles[a]["digest"])
+        sub = self._read(a, s)
+        digest = sub.digest(self.bundles[a]["digest"])
         job = Job(arrival, stamp, digest, started=t0)
         job.lap("collect", t0)
+        for flag in sub.claims:
+            self._event("claim-flagged", student=s, assignment=a, reason=flag)
         if self.writer.graded(a).get(s) == digest:   # graded before (a restart): feedback only
             self._release(job)
             return
-        self._submit(job)
+        if sub.refused:                              # 0 + needs manual; the student gets a notice
+            self.writer.refuse(a, s, sub.refused, folder, digest)
+            self.counts["refused"] = self.counts.get("refused", 0) + 1
+            self._event("refused", student=s, assignment=a, inbound=outcome.inbound, reason=sub.refused)
+            self._release(job)
+            return
+        self._submit(job, task=sub.task)
 
-    def _submit(self, job: Job, solo: bool = False) -> None:
+    def _read(self, assignment: str, student: str):
+        return read_submission(self.course, assignment, student, self.names[assignment])
+
+    def _submit(self, job: Job, solo: bool = False, task: dict | None = None) -> None:
         a, s = job.arrival.assignment, job.arrival.student
         job.solo = solo
-        task = read_task(self.course, a, s, self.names[a])
+        task = task or self._read(a, s).task
         job.submitted = time.monotonic()
         self.inflight[self.pool.submit(grade_task, task, self.bundles[a])] = job
 
@@ -266,7 +283,7 @@ class Server:
             console.print(f"{fields['student']} {fields['assignment']}: {fields['score']:g}/"
                           f"{fields['max_score']:g}, feedback released {fields['latency']:.2f} s after submitting",
                           soft_wrap=True)
-        elif kind in ("failed", "error", "worker-died"):
+        elif kind in ("failed", "error", "worker-died", "refused", "claim-flagged"):
             console.print(f"[yellow]{kind}: {fields.get('student', '')} {fields.get('assignment', '')} "
                           f"{fields.get('reason', '')}[/yellow]", soft_wrap=True)
 

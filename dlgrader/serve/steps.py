@@ -1,8 +1,7 @@
 """nbgrader's own exchange and feedback steps for ONE submission, run in this process.
 
 `dlgrader serve` handles submissions one at a time as they arrive; starting an nbgrader command per
-step would cost seconds of start-up each, so the same classes the CLI uses (ExchangeCollect,
-GenerateFeedback, ExchangeReleaseFeedback) run here, configured from the course's nbgrader_config.py
+step would cost seconds of start-up each, so the same classes the CLI uses (GenerateFeedback, ExchangeReleaseFeedback; collection is dlgrader's own safe collector) run here, configured from the course's nbgrader_config.py
 with the student and assignment set, exactly as `nbgrader collect --student=ID` etc. would.
 """
 from __future__ import annotations
@@ -50,11 +49,15 @@ class NbgraderSteps:
         with contextlib.redirect_stdout(io.StringIO()):
             app.start()
 
-    def collect(self, assignment: str, student: str) -> Path:
-        """Newest inbound submission of STUDENT -> submitted/ (nbgrader collect --update)."""
-        from nbgrader.exchange.default import ExchangeCollect
-        self._run(ExchangeCollect, assignment, student, update=True)
-        return self.course.submitted / student / assignment
+    def collect(self, assignment: str, student: str, first_seen: dict | None = None):
+        """Newest inbound submission of STUDENT (in observed order) -> submitted/, with dlgrader's safe
+        collector (collection/collector.py), not nbgrader's ExchangeCollect (which follows links and
+        copies unbounded data). Returns its Outcome (status collected, unchanged or refused)."""
+        from ..collection import collector
+        outcomes, _ = collector.collect(self.course, assignment, student=student, first_seen=first_seen)
+        if not outcomes:
+            raise RuntimeError(f"no inbound submission of {assignment} by {student}")
+        return outcomes[0]
 
     def feedback(self, assignment: str, student: str) -> list[Path]:
         """autograded/ -> feedback/ HTML with hidden tests stripped (nbgrader generate_feedback)."""

@@ -1,0 +1,33 @@
+"""Collection limits and the tolerance for claimed times: traitlets set in the course's nbgrader_config.py."""
+from __future__ import annotations
+
+from traitlets import Float, Integer
+from traitlets.config import Config, Configurable
+
+from ..course import Course
+from .safecopy import Caps
+
+
+class DlgraderCollect(Configurable):
+    """How much of a student's submission dlgrader collects, and how it judges claimed times."""
+
+    max_file_bytes = Integer(64 * 2**20, help=(
+        "Largest file a submission may hold, in bytes, counted while copying (a larger or endless file "
+        "refuses the submission). Generous: a notebook with stale outputs can be tens of MB.")).tag(config=True)
+    max_submission_bytes = Integer(128 * 2**20, help=(
+        "Largest total size of one submission, in bytes, counted while copying.")).tag(config=True)
+    max_files = Integer(200, help="Most files and folders one submission may hold.").tag(config=True)
+    claim_tolerance_seconds = Float(300.0, help=(
+        "A submission whose claimed time (its timestamp.txt or folder name, both written by the student's "
+        "side) is earlier than its observed arrival by more than this many seconds is flagged.")).tag(config=True)
+
+    def caps(self) -> Caps:
+        return Caps(self.max_file_bytes, self.max_submission_bytes, self.max_files)
+
+
+def settings(course: Course) -> DlgraderCollect:
+    try:
+        config = course.nbgrader_config()
+    except Exception:          # a course without a loadable config still gets the defaults
+        config = Config()
+    return DlgraderCollect(config=config)
