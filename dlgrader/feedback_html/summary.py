@@ -84,6 +84,10 @@ def summarise(cells, concepts: dict) -> dict:
         failed = [c for c in record["checks"] if not c["passed"]]
         if not failed:
             continue
+        named = set()
+        for check in failed:      # a mistake that explains several checks is spelled out once
+            check["mistake_new"] = bool(check.get("mistake")) and check["mistake"] not in named
+            named.add(check.get("mistake"))
         idea, where = concepts.get(record["title"], ("", ""))
         fix_first.append({"question": name, "anchor": meta.get("grade_id", ""), "title": record["title"],
                           "lost": (points or record["possible"]) - (score if score is not None else record["earned"]),
