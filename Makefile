@@ -15,8 +15,12 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[test]"
 	touch $(STAMP)
 
+# DEMO_ARGS: options of `dlgrader demo`, e.g. make demo DEMO_ARGS=--unsafe-no-sandbox where the
+# machine cannot create the grading sandbox (no user namespaces).
+DEMO_ARGS ?=
+
 demo: $(STAMP)
-	$(BIN)/dlgrader demo
+	$(BIN)/dlgrader demo $(DEMO_ARGS)
 
 # Debian packages the tests use for real: headless Chromium renders the report, PostgreSQL serves a
 # gradebook. Installed when missing and apt can run (root); otherwise those tests skip and say why.

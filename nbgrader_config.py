@@ -19,13 +19,17 @@ os.environ["DLGRADER_REFERENCE"] = str(_root / "reference")
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.Execute.timeout = 60
 
-# Feedback never shows hidden test code nor tracebacks into it.
+# Feedback never shows hidden test code nor tracebacks into it. The page is dlgrader's own (scores
+# per question and what to fix first, then the notebook), built from check records and loading nothing.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
     "dlgrader.feedback_html.preprocessors.HideTestTracebacks",
+    "dlgrader.feedback_html.records.ReadCheckReports",
+    "dlgrader.feedback_html.summary.StudentSummary",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+c.GenerateFeedback.exporter_class = "dlgrader.feedback_html.exporter.FeedbackExporter"
 
 # dlgrader's collector (`dlgrader collect`, `dlgrader serve`) copies a submission only if it holds
 # regular files and folders (no links, devices, FIFOs), within these sizes counted while copying;

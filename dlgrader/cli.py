@@ -243,14 +243,16 @@ def lab(student, home, port, token, no_browser, jupyter_args, course_path):
 @click.option("--workdir", default="demo-course", show_default=True, type=click.Path(file_okay=False),
               help="Where the demo course is built (recreated each run).")
 @click.option("--seed", default=2026, show_default=True, type=int)
+@click.option("--unsafe-no-sandbox", "unsafe", is_flag=True,
+              help="Grade the simulated students without isolation if the sandbox cannot be created.")
 @friendly
-def demo(students, assignments, workdir, seed):
+def demo(students, assignments, workdir, seed, unsafe):
     """Run the whole pipeline on a simulated cohort and print the grade table."""
     from .demo.run import run_demo
     here = Course.find(Path(__file__).resolve().parent.parent) if not Path("nbgrader_config.py").exists() \
         else Course.find(".")
     chosen = [a.strip() for a in assignments.split(",")] if assignments else None
-    run_demo(here, Path(workdir), n_students=students, assignments=chosen, seed=seed)
+    run_demo(here, Path(workdir), n_students=students, assignments=chosen, seed=seed, unsafe=unsafe)
 
 
 if __name__ == "__main__":

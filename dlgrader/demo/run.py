@@ -24,6 +24,7 @@ from ..verdicts import reference
 from .cohort import BROKEN, fill_notebook, make_cohort
 
 COURSE_FILES = ("source", "reference", "nbgrader_config.py")
+UNSAFE_DEMO = ".venv/bin/dlgrader demo --unsafe-no-sandbox"
 
 
 def prepare_workdir(template: Course, workdir: Path) -> Course:
@@ -47,7 +48,7 @@ def prepare_workdir(template: Course, workdir: Path) -> Course:
 
 
 def run_demo(template: Course, workdir: Path, n_students: int = 32, assignments: list[str] | None = None,
-             seed: int = 2026) -> dict:
+             seed: int = 2026, unsafe: bool = False) -> dict:
     started = time.monotonic()
     # The demo's course folder defines the exchange and gradebook: drop outside overrides.
     for var in ("DLGRADER_EXCHANGE", "DLGRADER_DB_URL"):
@@ -80,7 +81,13 @@ def run_demo(template: Course, workdir: Path, n_students: int = 32, assignments:
     results, failed = {}, {}
     for name in names:
         exchange.collect(course, name)
-        run = grade_batch(course, name)
+        try:
+            run = grade_batch(course, name, unsafe=unsafe)
+        except DlgraderError as exc:
+            if "--unsafe-no-sandbox" not in str(exc):
+                raise
+            raise DlgraderError(f"{exc}. For the demo's simulated students: `make demo "
+                                f"DEMO_ARGS=--unsafe-no-sandbox` or `{UNSAFE_DEMO}`") from None
         failed[name] = sorted(set(run.failed) | set(run.unreadable))
         results[name] = submission_scores(course, name)
         generate_feedback(course, name)

@@ -18,12 +18,15 @@ def grade_table(scores: dict[str, list[SubmissionScore]], title: str = "Grades",
     table.add_column("total", justify="right")
     students = sorted({s.student for subs in scores.values() for s in subs})
     by_key = {(s.student, s.assignment): s for subs in scores.values() for s in subs}
+    full = {a: max((s.max_score for s in scores[a]), default=0.0) for a in assignments}
     for student in students:
         row, total, total_max = [student], 0.0, 0.0
         for a in assignments:
             sub = by_key.get((student, a))
-            if student in failed.get(a, ()):
-                row.append("failed")
+            if student in failed.get(a, ()):      # counts as 0 of the assignment's points, marked
+                possible = sub.max_score if sub is not None else full[a]
+                row.append(f"0/{possible:g}!")
+                total_max += possible
                 continue
             if sub is None:
                 row.append("-")
@@ -42,5 +45,6 @@ def grade_table(scores: dict[str, list[SubmissionScore]], title: str = "Grades",
     table.add_section()
     table.add_row(*means)
     table.caption = ("columns: " + ", ".join(assignments) + "\n"
-                     "* needs manual grading (the autograded part so far); failed: could not be graded")
+                     "* needs manual grading (the autograded part so far); "
+                     "! could not be graded: counts as 0 until it is graded")
     return table

@@ -5,7 +5,9 @@ import contextlib
 import contextvars
 import copy
 import io
+import os
 import sys
+import textwrap
 import warnings
 import zlib
 from dataclasses import dataclass
@@ -261,10 +263,56 @@ class Checks:
             lines.append("  (These are the visible checks; more checks run when your work is graded.)")
         return "\n".join(lines)
 
-    def score(self) -> float:
-        """Print the report and return the points earned (nbgrader reads it as partial credit)."""
+    def _grading(self) -> bool:
+        """Is this cell being graded? The hidden suite ran, dlgrader's engine is running it (the
+        student's names come from the sandbox), or stock `nbgrader autograde` is."""
+        return (self._ran_hidden or _NAMESPACE.get() is not None
+                or os.environ.get("NBGRADER_EXECUTION") == "autograde")
+
+    def score(self) -> Optional[float]:
+        """Print the report; when grading, return the points earned.
+
+        Grading: the points earned, which nbgrader reads as partial credit.
+        The student's side (visible checks only): nothing, because the visible checks carry only part
+        of the cell's points and nbgrader would read any number below them as a failure. A failed
+        visible check is reported by the printed report and, under `nbgrader validate` (also the
+        Assignment List's Validate button), by an error naming the check, which is how validate
+        marks exactly that cell as failing. Outside validate the cell does not raise, so Restart &
+        Run All still shows every question's checks.
+        """
         print(self.report())
-        return float(self.earned)
+        if self._grading():
+            return float(self.earned)
+        failed = [r for r in self.results if not r.passed]
+        if failed and os.environ.get("NBGRADER_EXECUTION") == "validate":
+            raise VisibleChecksFailed(self.title, failed)
+        return None
+
+
+class VisibleChecksFailed(AssertionError):
+    """A visible check failed while `nbgrader validate` ran the notebook.
+
+    IPython shows `_render_traceback_()` instead of a traceback, so validate prints (and the
+    Validate button shows) only which checks failed and why, wrapped to fit validate's 90 columns.
+    """
+
+    WIDTH = 80
+
+    def __init__(self, title: str, failed: Sequence[CheckResult]):
+        self.title, self.failed = title, list(failed)
+        count = f"{len(self.failed)} visible check{'s' if len(self.failed) != 1 else ''}"
+        super().__init__(f"{title}: {count} failed: " + "; ".join(r.description for r in self.failed))
+
+    def _render_traceback_(self) -> list[str]:
+        count = f"{len(self.failed)} visible check{'s' if len(self.failed) != 1 else ''}"
+        lines = [f"{type(self).__name__}: {self.title}: {count} failed"]
+        for r in self.failed:
+            lines += textwrap.wrap(f"[FAIL] {r.description}", self.WIDTH, initial_indent="  ",
+                                   subsequent_indent="         ")
+            if r.message:
+                lines += textwrap.wrap(r.message, self.WIDTH, initial_indent="         ",
+                                       subsequent_indent="         ")
+        return lines
 
 
 def normalise_option(raw) -> Optional[str]:

@@ -111,12 +111,17 @@ def test_student_fetches_works_submits_and_reads_feedback(course, page, tmp_path
         gradient_checks.scroll_into_view_if_needed()
         shot(page, "04-student-gradient-fails")
 
-        # Validate (the notebook's toolbar button saves first): the gradient's checks are listed as failing.
+        # Validate (the notebook's toolbar button saves first): the right softmax passes; the gradient's
+        # cell fails, naming its failed check and why (the answers not written yet fail too).
         notebook.get_by_role("button", name="Validate").click()
         dialog = page.locator(".jp-Dialog")
         expect(dialog).to_contain_text("Validation Results")
-        failed_gradient = dialog.locator("pre", has_text='t = Checks("softmax_ce_gradient")')
-        expect(failed_gradient).to_be_visible()
+        expect(dialog).to_contain_text("VisibleChecksFailed: softmax_ce_gradient: 1 visible check failed")
+        expect(dialog).to_contain_text("[FAIL] the chapter's example, class 0")
+        expect(dialog).to_contain_text("got 0.341, expected -0.341")
+        expect(dialog).not_to_contain_text('t = Checks("softmax")')
+        expect(dialog).not_to_contain_text("Partial credit")
+        failed_gradient = dialog.get_by_text("VisibleChecksFailed: softmax_ce_gradient")
         failed_gradient.scroll_into_view_if_needed()
         shot(page, "05-student-validate")
         dialog.get_by_role("button", name="Ok").click()
@@ -153,11 +158,19 @@ def test_student_fetches_works_submits_and_reads_feedback(course, page, tmp_path
         html = viewer.element_handle().content_frame().content()
         for word in HIDDEN:
             assert word not in html, word
-        report = feedback.locator("pre", has_text="random probabilities: gradient is p - onehot(y)")
-        report.scroll_into_view_if_needed()
-        shot(page, "08-student-feedback-failed-check")
-        report.evaluate("pre => { pre.scrollLeft = pre.scrollWidth; }")   # the long lines' ends
-        shot(page, "09-student-feedback-common-mistake")
+        # The page opens with what to fix first; the named mistake is wrapped inside the viewer.
+        frame = page.frame_locator(".jp-HTMLViewer:visible iframe")
+        fix = frame.locator("ol.dl-fix > li", has_text="The gradient")
+        expect(fix).to_contain_text("[FAIL] random probabilities: gradient is p - onehot(y)")
+        hint = fix.locator(".dl-mistake").first
+        expect(hint).to_contain_text(mistake.hint)
+        fix.scroll_into_view_if_needed()
+        shot(page, "08-student-feedback-what-to-fix-first")
+        shown, edge = hint.bounding_box(), viewer.bounding_box()
+        assert shown["x"] + shown["width"] <= edge["x"] + edge["width"]
+        checks = frame.locator("section.dl-panel", has_text="Checks: softmax_ce_gradient")
+        checks.locator("ul.dl-checks").scroll_into_view_if_needed()
+        shot(page, "09-student-feedback-checks-in-the-notebook")
 
 
 def test_instructor_grades_by_hand_in_formgrader(course, page, tmp_path):

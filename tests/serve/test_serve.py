@@ -141,6 +141,7 @@ def test_submit_while_serving_then_fetch_feedback(released, tmp_path):
         assert len(pages) == 1, pages
         page = pages[0].read_text()
         assert wrong.hint.split(":")[0] in page and "sign is flipped" in page
+        assert "What to fix first" in page and 'class="dl-fix"' in page and "Out[" not in page   # dlgrader's page
         assert not [m for m in LEAKS if m in page]
         [event] = events(course, "feedback")
         assert 0 < event["score"] < event["max_score"] == 13 and f"{event['score']:g}/13" in line

@@ -12,7 +12,8 @@ from dlgrader.verdicts.checks import normalise_option
 from dlgrader.verdicts.compare import compare
 
 
-def test_points_add_up_per_passed_check(capsys):
+def test_points_add_up_per_passed_check(capsys, monkeypatch):
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
     t = Checks("demo", {"double": lambda x: 2 * x, "broken": lambda x: x + 1})
     t.returns("double(2) = 4", "double", (2,), 4, points=1.5)
     t.returns("broken(2) = 4", "broken", (2,), 4, points=0.5)
@@ -20,6 +21,45 @@ def test_points_add_up_per_passed_check(capsys):
     out = capsys.readouterr().out
     assert "demo: 1.5 / 2 points" in out
     assert "[FAIL] (0/0.5) broken(2) = 4" in out and "is 3; 4 expected" in out
+
+
+def two_checks(second_right: bool) -> Checks:
+    t = Checks("softmax", {"f": lambda x: 2 * x if second_right else x})
+    t.returns("f(0) = 0", "f", (0,), 0, points=0.5)
+    t.returns("f(2) = 4 (the chapter's example)", "f", (2,), 4, points=0.5)
+    return t
+
+
+def test_on_the_students_side_a_cell_gives_no_partial_credit_value(capsys, monkeypatch):
+    """Visible checks carry only part of a cell's points: returning them would read as a failure."""
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    assert two_checks(True).score() is None
+    assert two_checks(False).score() is None                  # a plain run never stops Run All
+    assert "[FAIL] (0/0.5) f(2) = 4" in capsys.readouterr().out
+
+
+def test_under_validate_a_failed_visible_check_raises_naming_it_and_why(monkeypatch):
+    monkeypatch.setenv("NBGRADER_EXECUTION", "validate")
+    assert two_checks(True).score() is None
+    with pytest.raises(AssertionError) as info:
+        two_checks(False).score()
+    shown = info.value._render_traceback_()
+    assert shown[0] == "VisibleChecksFailed: softmax: 1 visible check failed"
+    assert "[FAIL] f(2) = 4 (the chapter's example)" in "\n".join(shown)
+    assert "is 2; 4 expected" in "\n".join(shown)
+    assert all(len(line) <= 80 for line in shown)             # validate cuts lines at 87 columns
+
+
+def test_grading_returns_the_points_even_with_visible_checks_only(monkeypatch):
+    from dlgrader.verdicts import checks
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    with checks.student_namespace({"f": lambda x: x}):        # how dlgrader's engine runs a cell
+        t = Checks("f")
+        t.returns("f(2) = 4", "f", (2,), 4, points=0.5)
+        t.returns("f(0) = 0", "f", (0,), 0, points=0.5)
+        assert t.score() == 0.5
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")     # stock nbgrader autograde
+    assert two_checks(False).score() == 0.5
 
 
 def test_missing_and_unfinished_functions_are_failed_checks_not_errors():
