@@ -1,12 +1,12 @@
 """The feedback pages of a strong, a middling and a weak student in Debian's Chromium, at a
 desktop's and a phone's width, with every request that is not the page's own file blocked: the math
 is drawn, nothing is fetched, nothing runs off the side of the screen (the common-mistake hints
-included). Screenshots land in screenshots/feedback-*.png for a person to look at."""
+included). Screenshots land in screenshots/<run>/feedback-*.png for a person to look at."""
 from __future__ import annotations
 
 import pytest
 
-from ..lab.servers import SHOTS
+from ..conftest import screenshots_dir
 
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 
@@ -28,8 +28,7 @@ def open_offline(browser, path, width: int, height: int):
 
 
 def screenshot(page, name: str) -> None:
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"feedback-{name}.png"))
+    page.screenshot(path=str(screenshots_dir() / f"feedback-{name}.png"))
 
 
 @pytest.mark.parametrize("size", sorted(WIDTHS))

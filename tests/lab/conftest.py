@@ -33,7 +33,7 @@ def browser():
 
 @pytest.fixture
 def page(browser, request):
-    """A fresh page; when the test fails, what it showed last is saved as screenshots/lab-FAILED-*.png."""
+    """A fresh page; when the test fails, what it showed last is saved as screenshots/<run>/lab-FAILED-*.png."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     context.set_default_timeout(90_000)
     page = context.new_page()

@@ -15,13 +15,12 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..conftest import ROOT
+from ..conftest import screenshots_dir
 
 CHROMIUM = "/usr/bin/chromium"
 # Headless, as root, on a machine without outside network: no sandbox, no background fetches.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SHOTS = ROOT / "screenshots"
 # JupyterLab would ask (in a toast over the page) whether to fetch Jupyter news: say no up front.
 NOTIFICATION_SETTINGS = ".jupyter/lab/user-settings/@jupyterlab/apputils-extension/notification.jupyterlab-settings"
 
@@ -106,8 +105,7 @@ def lab_server(course_root: Path, home: Path, *lab_args: str):
 
 
 def shot(page, name: str) -> Path:
-    """Save a screenshot as screenshots/lab-NAME.png (git-ignored) for a person to look at."""
-    SHOTS.mkdir(exist_ok=True)
-    path = SHOTS / f"lab-{name}.png"
+    """Save a screenshot as screenshots/<run>/lab-NAME.png (git-ignored) for a person to look at."""
+    path = screenshots_dir() / f"lab-{name}.png"
     page.screenshot(path=str(path))
     return path

@@ -1,6 +1,6 @@
 """The course in a real browser: `dlgrader lab` for a student and for the instructor, driven through
 JupyterLab's pages by Playwright in Debian's Chromium. Screenshots of each step land in
-screenshots/lab-*.png."""
+screenshots/<run>/lab-*.png."""
 from __future__ import annotations
 
 import os
