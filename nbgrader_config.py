@@ -41,3 +41,5 @@ c.DlgraderCollect.max_file_bytes = 64 * 2**20          # a notebook with stale o
 c.DlgraderCollect.max_submission_bytes = 128 * 2**20
 c.DlgraderCollect.max_files = 200
 c.DlgraderCollect.claim_tolerance_seconds = 300.0
+# ... and stock `nbgrader collect` and Formgrader's Collect button use that collector too.
+c.ExchangeFactory.collect = "dlgrader.collection.nbgrader_plugin.SafeExchangeCollect"

@@ -20,14 +20,15 @@ def release(course: Course, assignment: str) -> None:
     nbgrader_cli.run(course, "release_assignment", assignment, "--force", log_name=f"release-{assignment}")
 
 
-def collect(course: Course, assignment: str) -> list[collector.Outcome]:
-    """Copy the newest submission of every student into submitted/; record refusals (gradebook: 0 and
-    needs manual grading, with the reason) and flagged claims; write logs/collect-ASSIGNMENT.json."""
+def collect(course: Course, assignment: str, student: str | None = None) -> list[collector.Outcome]:
+    """Copy the newest submission of every student (or of STUDENT) into submitted/; record refusals
+    (gradebook: 0 and needs manual grading, with the reason) and flagged claims; write
+    logs/collect-ASSIGNMENT.json."""
     course.check_assignment(assignment)
     inbound = collector.inbound_folder(course)
     if not inbound.is_dir():
         raise DlgraderError(f"no exchange inbound folder at {inbound}; release {assignment} first")
-    outcomes, ignored = collector.collect(course, assignment)
+    outcomes, ignored = collector.collect(course, assignment, student)
     record_refusals(course, assignment, [o for o in outcomes if o.status == "refused"])
     write_log(course, assignment, outcomes, ignored)
     return outcomes
