@@ -179,8 +179,8 @@ def probe_sandbox(course: Course, unsafe: bool) -> None:
     """Refuse to grade when the sandbox cannot be created (unless told to run unsafe)."""
     if unsafe:
         return
-    from ..sandbox.isolation import probe
+    from ..sandbox.isolation import probe, unavailable_hint
     problem = probe(hidden_paths(course), uid_base())
     if problem:
-        raise DlgraderError(f"cannot create the grading sandbox ({problem}); refusing to run student code "
-                            "unsandboxed (pass --unsafe-no-sandbox to do it anyway)")
+        raise DlgraderError(f"cannot create the grading sandbox ({problem}): {unavailable_hint()}; refusing to "
+                            "run student code unsandboxed (pass --unsafe-no-sandbox to do it anyway)")

@@ -11,9 +11,6 @@ def softmax(t):
     z = rng.normal(0, 3, size=6)
     t.returns("random logits (some negative) match the reference", "softmax", (z,), ref.softmax(z),
               points=1, rtol=1e-7, atol=1e-12, mistakes=wrong)
-    big = np.array([1000.0, 999.0, 998.0])
-    t.returns("large logits [1000, 999, 998] stay finite (no overflow)", "softmax", (big,),
-              ref.softmax(big), points=1, rtol=1e-7, atol=1e-12, mistakes=wrong)
     mixed = np.array([-1000.0, 0.0, 1000.0, -999.0])
     t.returns("logits spanning -1000..1000 stay finite", "softmax", (mixed,), ref.softmax(mixed),
               points=0.5, rtol=1e-7, atol=1e-12, mistakes=wrong)

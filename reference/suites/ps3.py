@@ -39,10 +39,6 @@ def forward(t):
     args = (args[0], args[1], args[2], args[3][:, :1].reshape(3, 1), args[4])
     t.returns("square shapes (n=d=h=3), where `*` would not raise but is wrong", "forward", args,
               ref.forward(*args), points=0.5, rtol=1e-7, atol=1e-12, mistakes=wrong)
-    args = _params(rng, 4, 5, 2)
-    args = (args[0], args[1], args[2] + 3.0, args[3], args[4] - 2.0)
-    t.returns("large biases change the output (biases are added in both layers)", "forward", args,
-              ref.forward(*args), points=0.5, rtol=1e-7, atol=1e-12, mistakes=wrong)
 
 
 def binary_cross_entropy(t):
@@ -52,11 +48,8 @@ def binary_cross_entropy(t):
     p = rng.uniform(0.05, 0.95, size=(8, 1))
     t.returns("random labels and predictions, shape (8, 1)", "binary_cross_entropy", (y, p),
               ref.binary_cross_entropy(y, p), points=0.5, rtol=1e-9, mistakes=wrong)
-    y_edge = np.array([1.0, 0.0, 1.0, 0.0])
+    y_edge = np.array([1.0, 0.0, 1.0, 0.0])      # (exactly 0 and 1 without eps: a visible check)
     p_edge = np.array([0.0, 1.0, 1.0, 0.0])
-    t.returns("predictions of exactly 0 and 1 stay finite (clipped)", "binary_cross_entropy",
-              (y_edge, p_edge), ref.binary_cross_entropy(y_edge, p_edge), points=1, rtol=1e-9,
-              mistakes=wrong)
     t.returns("honours a custom eps=1e-3", "binary_cross_entropy", (y_edge, p_edge),
               ref.binary_cross_entropy(y_edge, p_edge, eps=1e-3), kwargs={"eps": 1e-3},
               points=0.5, rtol=1e-9, mistakes=wrong)

@@ -2,8 +2,8 @@
 
 On this kind of machine the interpreter lives under root's home, which other accounts cannot enter:
 the account gets a copy of the base installation (the standard library, without its tests and
-packages; about 110 MB) and a venv whose site-packages point at the project's own, so the grader it
-runs imports the same pinned packages and this checkout's dlgrader.
+packages; about 110 MB) and a venv whose site-packages and Jupyter data point at the project's own,
+so the grader it runs imports the same pinned packages and this checkout's dlgrader.
 """
 from __future__ import annotations
 
@@ -54,6 +54,8 @@ def python_for(account: pwd.struct_passwd, where: Path) -> Path:
     site = Path(sysconfig.get_paths()["purelib"])
     (venv / "lib" / version / "site-packages" / "project.pth").write_text(
         f"import site; site.addsitedir({str(site)!r})\n")
+    (venv / "share").mkdir(exist_ok=True)             # Jupyter's data files (nbconvert's templates)
+    (venv / "share" / "jupyter").symlink_to(Path(sys.prefix) / "share" / "jupyter")
     for root, dirs, files in os.walk(where):
         for name in dirs + files:
             os.lchown(os.path.join(root, name), account.pw_uid, account.pw_gid)

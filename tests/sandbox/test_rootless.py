@@ -154,3 +154,35 @@ def test_dask_workers_of_an_ordinary_account_grade_like_local_root_workers(accou
     assert set(owners.values()) == {user.pw_uid}                 # the workers really were the account
     assert not run.failed, run.failed
     assert {s.student: [(c.cell, c.score) for c in s.cells] for s in submission_scores(mine, A)} == expected
+
+
+def test_serve_as_an_ordinary_account_through_the_exchange(account, built_template, tmp_path):
+    """The course account runs `dlgrader release` and `dlgrader serve --once`; students submit through
+    nbgrader's exchange: an honest one, a walker looking for the reference, and one whose notebook is
+    a link to the course's own source. Only honest work earns points; the link is refused."""
+    from dlgrader.collection import arrival
+
+    from ..collection.test_collect import NB, replace, submit
+    user = account["user"]
+    mine = Course(account["where"] / "course-serve")
+    shutil.copytree(built_template, mine.root, ignore=shutil.ignore_patterns("logs"))
+    for root, dirs, files in os.walk(mine.root):
+        for name in dirs + files:
+            os.lchown(os.path.join(root, name), user.pw_uid, user.pw_gid)
+    os.chown(mine.root, user.pw_uid, user.pw_gid)
+    released = account["run"](["-m", "dlgrader.cli", "release", A], cwd=mine.root)
+    assert released.returncode == 0, released.stdout + released.stderr
+    src = notebook_path(mine.root, "source", A)
+    submit(mine, tmp_path / "ann", "ann", filled(src))
+    submit(mine, tmp_path / "wally", "wally", filled(src, {"softmax": WALKER}))
+    replace(submit(mine, tmp_path / "lin", "lin", filled(src)) / f"{NB}.ipynb").symlink_to(src)
+    served = account["run"](["-m", "dlgrader.cli", "serve", "--once", "--workers", "2"], cwd=mine.root)
+    assert served.returncode == 0, served.stdout + served.stderr
+    scores = {s.student: s for s in submission_scores(mine, A)}
+    assert scores["ann"].auto_score == scores["ann"].auto_max
+    assert scores["wally"].auto_score < scores["ann"].auto_score
+    assert scores["lin"].auto_score == 0 and scores["lin"].needs_manual
+    assert arrival.read_record(mine.submitted, "lin", A)["status"] == "refused"
+    feedback = list((mine.exchange / mine.course_id / "feedback").glob("*.html"))
+    assert len(feedback) == 3                      # a page for each (lin's says why it was refused)
+    assert all(p.stat().st_uid == user.pw_uid for p in feedback)     # written by the account, not root

@@ -22,17 +22,17 @@ from ..execution.test_grading import EXPECTED_LOSS
 SUCCESS = "Success! Your notebook passes all the tests."
 FAILED = re.compile(r"VALIDATION FAILED ON (\d+) CELL\(S\)!")
 
-# The cells whose visible checks each registered mistake breaks. A mistake in relu, sigmoid, df or
-# one of ps2's functions also shows in the cells that use it. Five mistakes pass every visible check
-# (their inputs do not reveal them): only the hidden checks run at grading catch them, so validate
-# passes; the notebooks say so ("more checks run when your work is graded").
+# The cells whose visible checks each registered mistake breaks: every registered mistake shows on
+# the cell that tests its function (each has a visible check with a fixed input that reveals it:
+# large logits, clipped 0/1 predictions, non-zero biases, sigmoid away from 0). A mistake in relu,
+# sigmoid, df or one of ps2's functions also shows in the cells that use it.
 VALIDATE_FAILS = {
     ("df", "power-rule"): {"ps1-df-test", "ps1-gd-test"},
     ("gradient_descent", "sign-flip"): {"ps1-gd-test"},
     ("gradient_descent", "no-x0"): {"ps1-gd-test"},
     ("gradient_descent", "uses-f"): {"ps1-gd-test"},
     ("gradient_descent", "hardcoded-hyperparameters"): {"ps1-gd-test"},
-    ("softmax", "no-max-shift"): set(),
+    ("softmax", "no-max-shift"): {"ps2-softmax-test"},
     ("softmax", "no-normalisation"): {"ps2-softmax-test", "ps2-check-test"},
     ("cross_entropy_loss", "missing-minus"): {"ps2-ce-test", "ps2-check-test"},
     ("cross_entropy_loss", "log-base"): {"ps2-ce-test", "ps2-check-test"},
@@ -41,15 +41,15 @@ VALIDATE_FAILS = {
     ("numerical_gradient", "one-h"): {"ps2-num-test", "ps2-check-test"},
     ("numerical_gradient", "forward-difference"): {"ps2-num-test", "ps2-check-test"},
     ("forward", "hadamard"): {"ps3-fwd-test"},
-    ("forward", "missing-bias"): set(),
-    ("forward", "sigmoid-hidden"): set(),
+    ("forward", "missing-bias"): {"ps3-fwd-test"},
+    ("forward", "sigmoid-hidden"): {"ps3-fwd-test"},
     ("forward", "no-output-sigmoid"): {"ps3-fwd-test"},
     ("forward", "shape-mismatch"): {"ps3-fwd-test"},
-    ("binary_cross_entropy", "unclipped-log"): set(),
+    ("binary_cross_entropy", "unclipped-log"): {"ps3-bce-test"},
     ("binary_cross_entropy", "mse"): {"ps3-bce-test"},
     ("binary_cross_entropy", "sum-not-mean"): {"ps3-bce-test"},
-    ("relu", "abs"): {"ps3-relu-test"},
-    ("sigmoid", "sign"): set(),
+    ("relu", "abs"): {"ps3-relu-test", "ps3-fwd-test"},
+    ("sigmoid", "sign"): {"ps3-sigmoid-test", "ps3-fwd-test"},
 }
 
 
@@ -138,6 +138,7 @@ def test_a_blank_copy_fails_on_every_autograded_cell(home, assignment):
 
 def test_every_registered_mistake_has_an_expectation(book):
     assert {(m.target, m.key) for m in book.all()} == set(VALIDATE_FAILS)
+    assert all(VALIDATE_FAILS.values())             # validate shows every registered mistake somewhere
     for mistake, cells in VALIDATE_FAILS.items():   # validate never flags a cell grading gives full marks
         assert cells <= set(EXPECTED_LOSS[mistake]), mistake
 
