@@ -39,8 +39,10 @@ _loaded_from: list = []      # where the loaded reference came from: a folder, o
 def load():
     """Import the reference package and return it: from the bundle held in memory (`use_sources`,
     the grading workers), else from the folder DLGRADER_REFERENCE names. A different folder or
-    bundle than the one loaded before is loaded afresh."""
+    bundle than the one loaded before is loaded afresh; with neither named, the one loaded before."""
     finder = next((f for f in sys.meta_path if isinstance(f, _InMemory)), None)
+    if finder is None and not os.environ.get(ENV_VAR) and _MODULE_NAME in sys.modules:
+        return sys.modules[_MODULE_NAME]             # no folder named now: the one loaded before
     origin = f"bundle:{finder.digest}" if finder else str(reference_dir())
     if _MODULE_NAME in sys.modules and _loaded_from == [origin]:
         return sys.modules[_MODULE_NAME]
