@@ -53,7 +53,7 @@ def scan_cell(source: str, cell: str, transform=None) -> list[Flag]:
     try:
         code = transform(source) if transform and _MAGIC.search(source) else source
         tree = ast.parse(code)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):   # too deep to parse: nothing to scan
         return []
     lines = code.splitlines()
     flags: list[Flag] = []
@@ -89,7 +89,7 @@ def scan_cell(source: str, cell: str, transform=None) -> list[Flag]:
                     root = root.value
                 if isinstance(target, (ast.Attribute, ast.Subscript)) and isinstance(root, ast.Name) \
                         and root.id in PATCHED_MODULES:
-                    flag(node, f"monkeypatches `{ast.unparse(target)}`")
+                    flag(node, f"monkeypatches `{_unparse(code, target)}`")
                 elif isinstance(target, ast.Name) and target.id in ("__builtins__",):
                     flag(node, "replaces __builtins__")
     seen, unique = set(), []
@@ -99,6 +99,13 @@ def scan_cell(source: str, cell: str, transform=None) -> list[Flag]:
             seen.add(key)
             unique.append(f)
     return unique
+
+
+def _unparse(code: str, node) -> str:
+    try:
+        return ast.unparse(node)
+    except RecursionError:                 # a target nested too deep for ast.unparse: quote the source
+        return (ast.get_source_segment(code, node) or "")[:160]
 
 
 SHADOWING = {"numpy", "np", "math", "builtins", "sys", "os", "dlgrader", "reference", "nbgrader",
