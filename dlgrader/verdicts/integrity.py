@@ -117,7 +117,7 @@ def scan_files(names: list[str]) -> list[Flag]:
     flags = []
     for name in names:
         stem = name.rsplit("/", 1)[-1]
-        base = stem[:-3] if stem.endswith(".py") else stem
+        base = stem[:-3] if stem.endswith(".py") else stem.split(".", 1)[0]   # numpy.cpython-311-….so
         if stem.endswith((".py", ".pth", ".so")) and base in SHADOWING:
             flags.append(Flag("(files)", 0, f"ships `{stem}`, which would shadow `{base}`", stem))
     return flags
