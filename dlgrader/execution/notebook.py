@@ -73,7 +73,7 @@ def plan(student, source) -> tuple[list, list[str]]:
         if not isinstance(cell, dict) or "source" not in cell:
             continue
         gid = _meta(cell).get("grade_id")
-        src = by_id.get(gid) if gid not in seen else None
+        src = by_id.get(gid) if isinstance(gid, str) and gid not in seen else None
         if src is None:
             steps.append(("student" if cell.get("cell_type") == "code" else "text", cell))
             continue

@@ -10,7 +10,9 @@ class HideTestTracebacks(Preprocessor):
     ("NameError: name 'softmax' is not defined") is enough for a student to act on.
     """
 
-    enabled = Bool(True).tag(config=True)    # nbconvert's preprocessors start disabled
+    # nbconvert preprocessors are disabled unless enabled, and nbgrader registers the ones listed in
+    # GenerateFeedback.preprocessors without enabling them (nbgrader's own default to enabled)
+    enabled = Bool(True).tag(config=True)
 
     def preprocess_cell(self, cell, resources, index):
         meta = cell.get("metadata", {}).get("nbgrader", {})

@@ -53,7 +53,7 @@ def scan_cell(source: str, cell: str, transform=None) -> list[Flag]:
     try:
         code = transform(source) if transform and _MAGIC.search(source) else source
         tree = ast.parse(code)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):   # too deep to parse: nothing to scan
         return []
     lines = code.splitlines()
     flags: list[Flag] = []
@@ -89,7 +89,7 @@ def scan_cell(source: str, cell: str, transform=None) -> list[Flag]:
                     root = root.value
                 if isinstance(target, (ast.Attribute, ast.Subscript)) and isinstance(root, ast.Name) \
                         and root.id in PATCHED_MODULES:
-                    flag(node, f"monkeypatches `{ast.unparse(target)}`")
+                    flag(node, f"monkeypatches `{_unparse(code, target)}`")
                 elif isinstance(target, ast.Name) and target.id in ("__builtins__",):
                     flag(node, "replaces __builtins__")
     seen, unique = set(), []
@@ -101,6 +101,13 @@ def scan_cell(source: str, cell: str, transform=None) -> list[Flag]:
     return unique
 
 
+def _unparse(code: str, node) -> str:
+    try:
+        return ast.unparse(node)
+    except RecursionError:                 # a target nested too deep for ast.unparse: quote the source
+        return (ast.get_source_segment(code, node) or "")[:160]
+
+
 SHADOWING = {"numpy", "np", "math", "builtins", "sys", "os", "dlgrader", "reference", "nbgrader",
              "IPython", "matplotlib", "random", "json", "pytest", "unittest"}
 
@@ -110,7 +117,7 @@ def scan_files(names: list[str]) -> list[Flag]:
     flags = []
     for name in names:
         stem = name.rsplit("/", 1)[-1]
-        base = stem[:-3] if stem.endswith(".py") else stem
+        base = stem[:-3] if stem.endswith(".py") else stem.split(".", 1)[0]   # numpy.cpython-311-….so
         if stem.endswith((".py", ".pth", ".so")) and base in SHADOWING:
             flags.append(Flag("(files)", 0, f"ships `{stem}`, which would shadow `{base}`", stem))
     return flags
