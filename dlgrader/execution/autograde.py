@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .. import nbgrader_cli
+from .. import nbgrader_cli, settings
 from ..course import Course
 from ..errors import DlgraderError
 from ..progress import bar
@@ -31,7 +31,8 @@ def grade(course: Course, assignment: str, students: list[str] | None = None) ->
     found = course.select_submissions(assignment, students)
     others = sorted(set(course.submissions(assignment)) - set(found))
     total = len(found) * len(course.notebooks(assignment))
-    args = ["autograde", assignment, "--force"]
+    timeout = settings.load(course).cell_seconds      # one knob for both engines' cell limit
+    args = ["autograde", assignment, "--force", f"--Execute.timeout={max(1, round(timeout))}"]
     if others:   # nbgrader takes one student id (a glob); leave out the others instead
         args.append("--CourseDirectory.student_id_exclude=" + ",".join(others))
     with bar(f"Grading {assignment}", total) as advance:

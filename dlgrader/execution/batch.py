@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import settings
 from ..course import Course
 from ..errors import DlgraderError
 from ..gradebook.journal import submission_digest
@@ -65,7 +66,8 @@ def grade_batch(course: Course, assignment: str, students: list[str] | None = No
     found = course.select_submissions(assignment, students)
     probe_sandbox(course, unsafe)
     names = course.notebooks(assignment)
-    bundle = make_bundle(course, assignment, unsafe, limits or Limits(), hidden_paths(course))
+    limits = limits or settings.load(course).limits()
+    bundle = make_bundle(course, assignment, unsafe, limits, hidden_paths(course))
     writer = GradebookWriter(course)
     try:
         recover_autograded(course, assignment)

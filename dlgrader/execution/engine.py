@@ -51,6 +51,8 @@ class Limits:
     call_seconds: float = CALL_SECONDS
     notebook_seconds: float = NOTEBOOK_SECONDS
     max_restarts: int = MAX_RESTARTS
+    memory_bytes: int = 1536 * 2**20     # the sandbox's address space
+    processes: int = 32                  # the sandbox's processes
 
 
 # ---- the sandboxed side, restartable ------------------------------------------------------------

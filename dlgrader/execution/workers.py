@@ -16,7 +16,7 @@ import socket
 import sys
 import tempfile
 from collections import OrderedDict
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import nbformat
@@ -74,9 +74,11 @@ def _setup(bundle: dict) -> dict:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
     uid = uid_base() + 1 + os.getpid() % 800
-    policy = default_policy(list(bundle["hidden"]) + [str(folder)], uid)
+    limits = Limits(**bundle["limits"])
+    policy = replace(default_policy(list(bundle["hidden"]) + [str(folder)], uid),
+                     memory_bytes=limits.memory_bytes, processes=limits.processes)
     state = {"folder": folder, "ref_dir": ref_dir, "transform": TransformerManager().transform_cell,
-             "zygote": Zygote(policy, isolate=not bundle["unsafe"]), "limits": Limits(**bundle["limits"]),
+             "zygote": Zygote(policy, isolate=not bundle["unsafe"]), "limits": limits,
              "notebooks": {stem: (nbformat.reads(src, as_version=4), nbformat.reads(rel, as_version=4))
                            for stem, (src, rel) in bundle["notebooks"].items()}}
     _states[bundle["digest"]] = state

@@ -25,6 +25,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from .. import settings
 from ..course import Course
 from ..execution.batch import hidden_paths, probe_sandbox, read_task
 from ..execution.engine import Limits
@@ -58,7 +59,8 @@ class Server:
     def __init__(self, course: Course, workers: int = 2, poll: float = 0.25, tries: int = 2,
                  unsafe: bool = False, limits: Limits | None = None, once: bool = False):
         self.course, self.workers, self.poll, self.tries = course, max(1, workers), poll, max(1, tries)
-        self.unsafe, self.limits, self.once = unsafe, limits or Limits(), once
+        self.settings = settings.load(course)
+        self.unsafe, self.limits, self.once = unsafe, limits or self.settings.limits(), once
         self.stop = threading.Event()
         self.inflight: dict[Future, Job] = {}
         self.suspects: list[Job] = []      # in flight when a worker died: retried one at a time
