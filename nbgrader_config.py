@@ -39,10 +39,11 @@ c.Dlgrader.feedback_after_due = {"ps4_quiz": "checks"}
 # Submissions per student and assignment that `dlgrader serve` gives feedback on (0: no limit).
 c.Dlgrader.max_submissions = 0
 
-# Feedback never shows hidden test code nor tracebacks into it.
+# Feedback never shows hidden test code nor tracebacks into it, nor student HTML that could run.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
     "dlgrader.feedback_html.preprocessors.HideTestTracebacks",
+    "dlgrader.feedback_html.sanitize.SanitizeStudentContent",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

@@ -43,6 +43,7 @@ def grade(course: Course, assignment: str, students: list[str] | None = None) ->
         result = nbgrader_cli.run(course, *args, log_name=f"grade-{assignment}", on_line=on_line,
                                   check=False)
     failed = failed_students(result.stdout, assignment)
+    _sanitize_autograded(course, assignment, found)
     if result.returncode != 0 and not failed:
         raise DlgraderError(f"nbgrader autograde failed: {nbgrader_cli.last_error(result.stdout)} "
                             f"(full log: {nbgrader_cli.log_path(course, 'grade-' + assignment)})")
@@ -60,3 +61,14 @@ def failed_students(output: str, assignment: str) -> list[str]:
             if match and match.group(1).strip("'") == assignment:
                 failed.add(match.group(2).strip("'"))
     return sorted(failed)
+
+
+def _sanitize_autograded(course: Course, assignment: str, students: list[str]) -> None:
+    """nbgrader keeps the students' outputs and HTML as submitted; Formgrader would render them in the
+    TA's session. Clean them as dlgrader's own engine does (gradebook/writer.py)."""
+    from ..gradebook.writer import sanitized
+    for student in students:
+        for path in (course.autograded / student / assignment).glob("*.ipynb"):
+            text, removed = sanitized(path.read_text(encoding="utf-8"))
+            if removed:
+                path.write_text(text, encoding="utf-8")
