@@ -1,5 +1,6 @@
 """nbconvert preprocessor used by `nbgrader generate_feedback` (see nbgrader_config.py)."""
 from nbconvert.preprocessors import Preprocessor
+from traitlets import Bool
 
 
 class HideTestTracebacks(Preprocessor):
@@ -8,6 +9,9 @@ class HideTestTracebacks(Preprocessor):
     A traceback can quote lines of hidden test code or reference code; the summary line
     ("NameError: name 'softmax' is not defined") is enough for a student to act on.
     """
+
+    # nbconvert creates the preprocessors nbgrader lists disabled; without this it never ran.
+    enabled = Bool(True, help="Replace tracebacks in graded test cells by one line.").tag(config=True)
 
     def preprocess_cell(self, cell, resources, index):
         meta = cell.get("metadata", {}).get("nbgrader", {})
