@@ -111,6 +111,10 @@ def grade(assignment, students, workers, engine, scheduler, force, unsafe, cours
                           "again (--force to re-grade)")
         graded, failed = run.students, dict(run.failed, **run.unreadable)
         flags, stops = run.flags, run.stops
+        for student, cells in sorted(run.grader_errors.items()):
+            for c in cells:
+                console.print(f"[bold red]{student} {c['cell']}: needs manual grading, {c['error']}[/bold red]",
+                              soft_wrap=True)
     scores = [s for s in submission_scores(course, assignment) if s.student in graded]
     console.print(grade_table({assignment: scores}, title=f"{assignment}: {len(scores)} graded",
                               failed={assignment: sorted(run.failed) if engine == "sandbox" else list(failed)}))

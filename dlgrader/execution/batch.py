@@ -17,6 +17,7 @@ from ..gradebook.journal import submission_digest
 from ..progress import bar
 from .engine import Limits
 from .executors import DaskExecutor, LocalExecutor
+from .faults import is_grader_error
 from .notebook import MAX_NOTEBOOK_BYTES
 from .workers import UID_BASE, make_bundle, uid_base  # noqa: F401  (UID_BASE re-exported)
 
@@ -32,6 +33,7 @@ class BatchResult:
     seconds: dict = field(default_factory=dict)
     workers: dict = field(default_factory=dict)       # student -> "host:pid" of the worker that graded it
     skipped: list = field(default_factory=list)       # already graded, unchanged since (not re-graded)
+    grader_errors: dict = field(default_factory=dict)  # student -> cells where the course's own code failed
 
 
 def hidden_paths(course: Course) -> list[str]:
@@ -113,6 +115,10 @@ def _collect(result: BatchResult, graded: dict) -> None:
         if nb.get("stops"):
             result.stops.setdefault(student, []).extend(nb["stops"])
         result.seconds[student] = result.seconds.get(student, 0.0) + nb.get("seconds", 0.0)
+        for cell in nb.get("cells", []):
+            if is_grader_error(cell.get("error", "")):
+                result.grader_errors.setdefault(student, []).append(
+                    {"notebook": name, "cell": cell["grade_id"], "error": cell["error"]})
     if flags:
         result.flags[student] = flags
 
@@ -121,7 +127,8 @@ def _write_report(course: Course, result: BatchResult) -> None:
     logs = course.root / "logs"
     logs.mkdir(exist_ok=True)
     report = {"assignment": result.assignment, "students": result.students, "failed": result.failed,
-              "unreadable": result.unreadable, "integrity": result.flags, "stops": result.stops}
+              "unreadable": result.unreadable, "integrity": result.flags, "stops": result.stops,
+              "grader_errors": result.grader_errors}
     report["already_graded"] = result.skipped
     target = logs / f"grade-{result.assignment}.json"
     partial = target.with_suffix(".json.part")

@@ -19,7 +19,7 @@ from typing import Optional
 import numpy as np
 
 from ..verdicts import checks
-from . import codec
+from . import codec, faults
 from .session import SessionDied, Zygote
 
 CELL_SECONDS = 10.0
@@ -137,7 +137,7 @@ class StudentFunction:
         enc_kwargs = _encode_with_callbacks(dict(kwargs), self.box)
         reply = self.box.request({"op": "call", "name": self.__name__, "args": enc_args, "kwargs": enc_kwargs})
         if "error" in reply:
-            raise _student_exception(reply["error"])
+            raise faults.student_raised(_student_exception(reply["error"]))
         return codec.decode(reply.get("value"))
 
 
@@ -234,7 +234,7 @@ def run_test_cell(source: str, box: Sandboxed, max_score: float) -> tuple[float,
         except SubmissionStopped as exc:
             error = str(exc)
         except Exception as exc:
-            error = f"{type(exc).__name__}: {exc}"
+            error = faults.grader_fault(exc) or f"{type(exc).__name__}: {exc}"
     records = [r.to_dict() for t in created for r in t.results]
     if error:
         return 0.0, out.getvalue(), error, records
