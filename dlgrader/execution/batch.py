@@ -15,6 +15,7 @@ from ..course import Course
 from ..errors import DlgraderError
 from ..gradebook.journal import submission_digest
 from ..progress import bar
+from ..verdicts import seeds
 from .engine import Limits
 from .executors import DaskExecutor, LocalExecutor
 from .faults import is_grader_error
@@ -40,11 +41,14 @@ def hidden_paths(course: Course) -> list[str]:
     """What a sandbox must not see: the course, the exchange, the tool's own checkout."""
     tool_root = Path(__file__).resolve().parents[2]     # a source checkout holds a course too
     paths = [course.root, course.exchange] + ([tool_root] if (tool_root / "nbgrader_config.py").exists() else [])
+    paths.append(settings.load(course).secret_path(course).parent)     # the course secret
     return [str(p) for p in paths if p.exists()]
 
 
 def read_task(course: Course, assignment: str, student: str, notebook_names: list[str]) -> dict:
     folder = course.submitted / student / assignment
+    secret = seeds.read_secret(settings.load(course).secret_path(course))
+    seed = seeds.for_submission(secret, assignment, student, submission_digest(folder, ""))
     notebooks, files = {}, []
     for item in sorted(folder.rglob("*")):
         rel = item.relative_to(folder).as_posix()
@@ -53,7 +57,8 @@ def read_task(course: Course, assignment: str, student: str, notebook_names: lis
             notebooks[item.stem] = item.read_bytes() if size <= MAX_NOTEBOOK_BYTES else b"x" * (MAX_NOTEBOOK_BYTES + 1)
         elif item.is_file():
             files.append(rel)
-    return {"student": student, "assignment": assignment, "notebooks": notebooks, "files": files}
+    return {"student": student, "assignment": assignment, "notebooks": notebooks, "files": files,
+            "seed": seed}
 
 
 def grade_batch(course: Course, assignment: str, students: list[str] | None = None, workers: int = 2,

@@ -21,7 +21,9 @@ from pathlib import Path
 
 import nbformat
 
+from .. import settings
 from ..course import Course
+from ..verdicts import seeds
 from ..verdicts.reference import ENV_VAR
 from .engine import Limits
 
@@ -45,8 +47,10 @@ def make_bundle(course: Course, assignment: str, unsafe: bool, limits: Limits, h
                                 (release if release.exists() else path).read_text(encoding="utf-8")]
     reference = {p.relative_to(course.reference).as_posix(): p.read_text(encoding="utf-8")
                  for p in sorted(course.reference.rglob("*.py")) if "__pycache__" not in p.parts}
+    secret = seeds.read_secret(settings.load(course).secret_path(course))
     bundle = {"assignment": assignment, "notebooks": notebooks, "reference": reference,
-              "unsafe": bool(unsafe), "limits": asdict(limits), "hidden": list(hidden)}
+              "unsafe": bool(unsafe), "limits": asdict(limits), "hidden": list(hidden),
+              "secret": seeds.fingerprint(secret)}      # the seeds themselves travel with each task
     bundle["digest"] = hashlib.sha256(json.dumps(bundle, sort_keys=True).encode()).hexdigest()
     return bundle
 
@@ -135,8 +139,9 @@ def grade_task(task: dict, bundle: dict) -> str:
             results[stem] = {"status": "missing", "reason": f"{stem}.ipynb was not submitted", "cells": [],
                              "autograded": None, "flags": [], "notes": [], "stops": [], "seconds": 0.0}
             continue
-        results[stem] = grade_notebook(raw, source, release, state["zygote"], state["limits"],
-                                       state["transform"])
+        with seeds.submission(task.get("seed"), stem):
+            results[stem] = grade_notebook(raw, source, release, state["zygote"], state["limits"],
+                                           state["transform"])
     extra = [f.to_dict() for f in scan_files(task["files"])]
     worker = f"{socket.gethostname()}:{os.getpid()}"
     return json.dumps({"student": task["student"], "notebooks": results, "file_flags": extra, "worker": worker})
