@@ -44,6 +44,7 @@ c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
     "dlgrader.feedback_html.preprocessors.HideTestTracebacks",
+    "dlgrader.feedback_html.policy.ApplyFeedbackPolicy",          # c.Dlgrader.feedback_* above
     "dlgrader.feedback_html.sanitize.SanitizeStudentContent",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

@@ -119,6 +119,7 @@ def grade_notebook(raw: bytes, source, release, zygote: Zygote, limits: Limits, 
                     score, report, error, records = 0.0, "", "notebook time limit exceeded", []
                 else:
                     score, report, error, records = run_test_cell(cell.source, box, points)
+                cell.metadata["dlgrader"] = {"checks": records}     # the feedback policy reads them
                 if is_grader_error(error):   # the course's code failed: not the student's 0
                     cell.outputs = _test_outputs(report, score, STUDENT_NOTE)
                     outcomes.append(CellOutcome(gid, "test", points, None, report, error, needs_manual=True,

@@ -35,6 +35,7 @@ from ..gradebook.journal import submission_digest
 from ..gradebook.writer import GradebookWriter, read_timestamp, recover_autograded
 from ..progress import console, status
 from .inbox import Arrival, FairQueue, scan
+from .limits import refusal
 from .steps import NbgraderSteps
 
 
@@ -160,6 +161,13 @@ class Server:
         t0 = time.monotonic()
         folder = self.steps.collect(a, s)            # if nbgrader refuses, _guarded logs it
         stamp = read_timestamp(folder)
+        note = refusal(self.settings.max_submissions, self.inbound, arrival)
+        if note:                                     # over c.Dlgrader.max_submissions: a note instead
+            self.steps.write_notices(a, s, {n: note for n in self.names[a]})
+            self.steps.release_feedback(a, s)
+            self._event("refused", student=s, assignment=a, reason=note)
+            self.queue.finish(arrival.key, stamp or arrival.timestamp)
+            return
         digest = submission_digest(folder, self.bundles[a]["digest"])
         job = Job(arrival, stamp, digest, started=t0)
         job.lap("collect", t0)
@@ -268,7 +276,7 @@ class Server:
             console.print(f"{fields['student']} {fields['assignment']}: {fields['score']:g}/"
                           f"{fields['max_score']:g}, feedback released {fields['latency']:.2f} s after submitting",
                           soft_wrap=True)
-        elif kind in ("failed", "error", "worker-died"):
+        elif kind in ("failed", "error", "worker-died", "refused"):
             console.print(f"[yellow]{kind}: {fields.get('student', '')} {fields.get('assignment', '')} "
                           f"{fields.get('reason', '')}[/yellow]", soft_wrap=True)
 
