@@ -11,7 +11,7 @@ from dlgrader import settings
 from dlgrader.execution.batch import grade_batch
 from dlgrader.verdicts import Checks, seeds
 
-from ..conftest import notebook_path, submit_notebook
+from ..conftest import dlgrader, notebook_path, submit_notebook
 from ..execution.cohort import filled
 
 PS2 = "ps2_softmax_cross_entropy"
@@ -50,6 +50,8 @@ def hidden_message(course, student) -> tuple[str, float]:
 
 def test_identical_wrong_submissions_get_different_hidden_inputs_and_a_regrade_the_same(course):
     secret = settings.load(course).secret_path(course)
+    secret.unlink()
+    dlgrader(course.root, "build", "ps4_quiz")
     assert secret.is_file() and stat.S_IMODE(secret.stat().st_mode) == 0o600     # made by `dlgrader build`
     nb = filled(notebook_path(course.root, "source", PS2), {"softmax": WRONG})
     for student in ("alice", "bob"):
