@@ -13,6 +13,7 @@ import os
 import traceback
 from pathlib import Path
 
+from ..verdicts.reference import _MODULE_NAME as REFERENCE_MODULE
 from ..verdicts.reference import ENV_VAR, ReferenceUnavailable
 
 GRADER_ERROR = "grader error"
@@ -31,9 +32,13 @@ def student_raised(exc: BaseException) -> BaseException:
     return exc
 
 
-def _course_code(filename: str) -> bool:
+def _course_code(frame) -> bool:
+    """A frame of the check library or of the reference package (found by its module name, wherever
+    the worker loaded it from, or by its folder)."""
+    if str(frame.f_globals.get("__name__", "")).startswith(REFERENCE_MODULE):
+        return True
     reference = os.environ.get(ENV_VAR)
-    path = os.path.abspath(filename)
+    path = os.path.abspath(frame.f_code.co_filename)
     return path.startswith(_CHECK_LIBRARY + os.sep) or bool(
         reference and path.startswith(os.path.abspath(reference) + os.sep))
 
@@ -42,10 +47,13 @@ def grader_fault(exc: BaseException) -> str:
     """'' if EXC is the student's; else where in the course's code it came from (for the TA)."""
     if getattr(exc, _TAG, False) or isinstance(exc, AssertionError):
         return ""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if _course_code(f.filename)]
+    frames = [(frame, line) for frame, line in traceback.walk_tb(exc.__traceback__) if _course_code(frame)]
     if not frames and not isinstance(exc, ReferenceUnavailable):
         return ""
-    where = f" (at {frames[-1].filename}:{frames[-1].lineno} in {frames[-1].name})" if frames else ""
+    where = ""
+    if frames:
+        code, line = frames[-1][0].f_code, frames[-1][1]
+        where = f" (at {code.co_filename}:{line} in {code.co_name})"
     return f"{GRADER_ERROR}: {type(exc).__name__}: {str(exc)[:300]}{where}"
 
 
