@@ -64,3 +64,16 @@ def test_autograded_notebook_and_feedback_are_clean_and_the_submission_untouched
     page = [p for p in pages if "mallory" in p.parts][0].read_text()
     assert ANSWER in page and "html output text" in page
     assert markup_problems(page) == []
+
+
+def test_stock_nbgrader_autograde_keeps_the_html_output_but_cleaned(course):
+    """`dlgrader grade --engine nbgrader` runs the student's display(HTML(...)): its output is cleaned."""
+    from dlgrader.execution.autograde import grade
+    submit_notebook(course, "mallory", PS1, hostile_ps1(course))
+    run = grade(course, PS1)
+    assert run.failed == []
+    nb = read(notebook_path(course.root, "autograded/mallory", PS1))
+    html = [o.data["text/html"] for c in nb.cells if c.cell_type == "code" for o in c.outputs
+            if "text/html" in o.get("data", {})]
+    assert html and "<b>html output text</b>" in html[0]
+    assert markup_problems(html[0]) == [] and "<script" not in html[0] and "<iframe" not in html[0]
