@@ -24,6 +24,7 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 c.Dlgrader.cell_seconds = 10
 c.Dlgrader.call_seconds = 10
 c.Dlgrader.notebook_seconds = 120
+c.Dlgrader.max_restarts = 6
 c.Dlgrader.memory_mb = 1536
 c.Dlgrader.processes = 32
 # The course secret seeding each submission's hidden inputs: created by `dlgrader build`, git-ignored.
