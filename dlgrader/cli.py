@@ -125,6 +125,10 @@ def grade(assignment, students, workers, engine, scheduler, force, unsafe, cours
         for student, claims in sorted(run.claims.items()):
             for claim in claims:
                 console.print(f"[yellow]{student}: claimed time flagged: {claim}[/yellow]", soft_wrap=True)
+        for student, cells in sorted(run.grader_errors.items()):
+            for c in cells:
+                console.print(f"[bold red]{student} {c['cell']}: needs manual grading, {c['error']}[/bold red]",
+                              soft_wrap=True)
     scores = [s for s in submission_scores(course, assignment) if s.student in graded]
     console.print(grade_table({assignment: scores}, title=f"{assignment}: {len(scores)} graded",
                               failed={assignment: sorted(run.failed) if engine == "sandbox" else list(failed)}))

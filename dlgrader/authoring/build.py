@@ -5,10 +5,11 @@ from pathlib import Path
 
 import nbformat
 
-from .. import nbgrader_cli
+from .. import nbgrader_cli, settings
 from ..course import Course
 from ..errors import DlgraderError
 from ..progress import bar
+from ..verdicts import seeds
 
 # Text that must never reach a student's copy.
 FORBIDDEN = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
@@ -28,6 +29,7 @@ def build(course: Course, assignments: list[str] | None = None) -> list[Path]:
                     raise DlgraderError(f"{nb} would leak {leaks[0]!r} to students; fix the source notebook")
                 written.append(nb)
             advance(note=name)
+    seeds.ensure_secret(settings.load(course).secret_path(course))   # seeds hidden inputs; never committed
     return written
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .. import nbgrader_cli
+from .. import nbgrader_cli, settings
 from ..course import Course
 from ..errors import DlgraderError
 from ..progress import bar
@@ -31,7 +31,8 @@ def grade(course: Course, assignment: str, students: list[str] | None = None) ->
     found = course.select_submissions(assignment, students)
     others = sorted(set(course.submissions(assignment)) - set(found))
     total = len(found) * len(course.notebooks(assignment))
-    args = ["autograde", assignment, "--force"]
+    timeout = settings.load(course).cell_seconds      # one knob for both engines' cell limit
+    args = ["autograde", assignment, "--force", f"--Execute.timeout={max(1, round(timeout))}"]
     if others:   # nbgrader takes one student id (a glob); leave out the others instead
         args.append("--CourseDirectory.student_id_exclude=" + ",".join(others))
     with bar(f"Grading {assignment}", total) as advance:
@@ -42,6 +43,7 @@ def grade(course: Course, assignment: str, students: list[str] | None = None) ->
         result = nbgrader_cli.run(course, *args, log_name=f"grade-{assignment}", on_line=on_line,
                                   check=False)
     failed = failed_students(result.stdout, assignment)
+    _sanitize_autograded(course, assignment, found)
     if result.returncode != 0 and not failed:
         raise DlgraderError(f"nbgrader autograde failed: {nbgrader_cli.last_error(result.stdout)} "
                             f"(full log: {nbgrader_cli.log_path(course, 'grade-' + assignment)})")
@@ -59,3 +61,14 @@ def failed_students(output: str, assignment: str) -> list[str]:
             if match and match.group(1).strip("'") == assignment:
                 failed.add(match.group(2).strip("'"))
     return sorted(failed)
+
+
+def _sanitize_autograded(course: Course, assignment: str, students: list[str]) -> None:
+    """nbgrader keeps the students' outputs and HTML as submitted; Formgrader would render them in the
+    TA's session. Clean them as dlgrader's own engine does (gradebook/writer.py)."""
+    from ..gradebook.writer import sanitized
+    for student in students:
+        for path in (course.autograded / student / assignment).glob("*.ipynb"):
+            text, removed = sanitized(path.read_text(encoding="utf-8"))
+            if removed:
+                path.write_text(text, encoding="utf-8")

@@ -11,13 +11,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from .. import settings
 from ..course import Course
 from ..errors import DlgraderError
 from ..progress import bar
+from ..verdicts import seeds
 from .engine import Limits
 from .executors import DaskExecutor, LocalExecutor
 from ..collection import arrival, safecopy
 from ..collection.settings import settings as collect_settings
+from .faults import is_grader_error
 from .workers import UID_BASE, make_bundle, uid_base  # noqa: F401  (UID_BASE re-exported)
 
 
@@ -34,12 +37,14 @@ class BatchResult:
     skipped: list = field(default_factory=list)       # already graded, unchanged since (not re-graded)
     refused: dict = field(default_factory=dict)       # student -> why the submission was not graded
     claims: dict = field(default_factory=dict)        # student -> flagged claimed submission times
+    grader_errors: dict = field(default_factory=dict)  # student -> cells where the course's own code failed
 
 
 def hidden_paths(course: Course) -> list[str]:
     """What a sandbox must not see: the course, the exchange, the tool's own checkout."""
     tool_root = Path(__file__).resolve().parents[2]     # a source checkout holds a course too
     paths = [course.root, course.exchange] + ([tool_root] if (tool_root / "nbgrader_config.py").exists() else [])
+    paths.append(settings.load(course).secret_path(course).parent)     # the course secret
     return [str(p) for p in paths if p.exists()]
 
 
@@ -57,12 +62,16 @@ class Submission:
 
 
 def read_submission(course: Course, assignment: str, student: str, notebook_names: list[str],
-                    caps: safecopy.Caps | None = None) -> Submission:
+                    caps: safecopy.Caps | None = None, secret: bytes | None = None) -> Submission:
     """Read a submission the way the collector copies one: no link, device or FIFO (one placed in
     submitted/, e.g. by stock `nbgrader collect`, refuses it), sizes capped while reading. Top-level
     notebooks of the assignment are passed as bytes, up to the per-file cap. A submission whose
-    collection was refused (its arrival record says so) stays refused: never an older copy graded."""
+    collection was refused (its arrival record says so) stays refused: never an older copy graded.
+    The task carries the seed of its hidden random cases: the course secret with the student and
+    the digest of what was read (the same files give the same inputs again)."""
     caps = caps or collect_settings(course).caps()
+    if secret is None:
+        secret = seeds.read_secret(settings.load(course).secret_path(course))
     task = {"student": student, "assignment": assignment, "notebooks": {}, "files": []}
     record = arrival.read_record(course.submitted, student, assignment) or {}
     claims = list(record.get("flags", []))
@@ -77,6 +86,7 @@ def read_submission(course: Course, assignment: str, student: str, notebook_name
         return Submission(task, f"refused-in-submitted\n{reason}", reason, claims)
     task["notebooks"] = {rel[:-len(".ipynb")]: data for rel, data in walked.kept.items()}
     task["files"] = sorted(rel for rel in walked.files if rel not in walked.kept)
+    task["seed"] = seeds.for_submission(secret, assignment, student, walked.digest)
     return Submission(task, walked.digest, "", claims)
 
 
@@ -97,7 +107,8 @@ def grade_batch(course: Course, assignment: str, students: list[str] | None = No
     found = course.select_submissions(assignment, students)
     probe_sandbox(course, unsafe)
     names = course.notebooks(assignment)
-    bundle = make_bundle(course, assignment, unsafe, limits or Limits(), hidden_paths(course))
+    limits = limits or settings.load(course).limits()
+    bundle = make_bundle(course, assignment, unsafe, limits, hidden_paths(course))
     writer = GradebookWriter(course)
     try:
         recover_autograded(course, assignment)
@@ -105,8 +116,9 @@ def grade_batch(course: Course, assignment: str, students: list[str] | None = No
         done = {} if (force or students) else writer.graded(assignment)
         result = BatchResult(assignment, found)
         digests, tasks = {}, []
+        secret = seeds.read_secret(settings.load(course).secret_path(course))
         for s in found:
-            sub = read_submission(course, assignment, s, names, caps)
+            sub = read_submission(course, assignment, s, names, caps, secret)
             digests[s] = sub.digest(bundle["digest"])
             if sub.claims:
                 result.claims[s] = sub.claims
@@ -157,6 +169,10 @@ def _collect(result: BatchResult, graded: dict) -> None:
         if nb.get("stops"):
             result.stops.setdefault(student, []).extend(nb["stops"])
         result.seconds[student] = result.seconds.get(student, 0.0) + nb.get("seconds", 0.0)
+        for cell in nb.get("cells", []):
+            if is_grader_error(cell.get("error", "")):
+                result.grader_errors.setdefault(student, []).append(
+                    {"notebook": name, "cell": cell["grade_id"], "error": cell["error"]})
     if flags:
         result.flags[student] = flags
 
@@ -165,7 +181,8 @@ def _write_report(course: Course, result: BatchResult) -> None:
     logs = course.root / "logs"
     logs.mkdir(exist_ok=True)
     report = {"assignment": result.assignment, "students": result.students, "failed": result.failed,
-              "unreadable": result.unreadable, "integrity": result.flags, "stops": result.stops}
+              "unreadable": result.unreadable, "integrity": result.flags, "stops": result.stops,
+              "grader_errors": result.grader_errors}
     report["already_graded"] = result.skipped
     report["refused"] = result.refused
     report["claimed_time_flags"] = result.claims

@@ -21,6 +21,7 @@ import numpy as np
 from ..verdicts import checks
 from ..sandbox import codec
 from ..sandbox.session import SessionDied, Zygote
+from . import faults
 
 CELL_SECONDS = 10.0
 CALL_SECONDS = 10.0
@@ -51,6 +52,8 @@ class Limits:
     call_seconds: float = CALL_SECONDS
     notebook_seconds: float = NOTEBOOK_SECONDS
     max_restarts: int = MAX_RESTARTS
+    memory_bytes: int = 1536 * 2**20     # the sandbox's address space
+    processes: int = 32                  # the sandbox's processes
 
 
 # ---- the sandboxed side, restartable ------------------------------------------------------------
@@ -135,11 +138,12 @@ class StudentFunction:
         enc_kwargs = _encode_with_callbacks(dict(kwargs), self.box)
         reply = self.box.request({"op": "call", "name": self.__name__, "args": enc_args, "kwargs": enc_kwargs})
         if "error" in reply:
-            raise _student_exception(reply["error"])
+            raise faults.student_raised(_student_exception(reply["error"]))
         try:
             return codec.decode(reply.get("value"))
         except codec.CodecError as exc:
-            raise TypeError(f"`{self.__name__}` returned data that cannot be graded ({exc})") from None
+            raise faults.student_raised(
+                TypeError(f"`{self.__name__}` returned data that cannot be graded ({exc})")) from None
 
 
 class Unencodable:
@@ -238,7 +242,7 @@ def run_test_cell(source: str, box: Sandboxed, max_score: float) -> tuple[float,
         except SubmissionStopped as exc:
             error = str(exc)
         except Exception as exc:
-            error = f"{type(exc).__name__}: {exc}"
+            error = faults.grader_fault(exc) or f"{type(exc).__name__}: {exc}"
     records = [r.to_dict() for t in created for r in t.results]
     if error:
         return 0.0, out.getvalue(), error, records

@@ -17,6 +17,7 @@ import nbformat
 from nbgrader.utils import compute_checksum
 
 from ..verdicts.integrity import scan_cell
+from .faults import STUDENT_NOTE, is_grader_error
 from .engine import CellOutcome, Limits, Sandboxed, outcome_dict, run_test_cell
 from ..sandbox.session import Zygote
 
@@ -131,6 +132,13 @@ def grade_notebook(raw: bytes, source, release, zygote: Zygote, limits: Limits, 
                     score, report, error, records = 0.0, "", "notebook time limit exceeded", []
                 else:
                     score, report, error, records = run_test_cell(cell.source, box, points)
+                cell.metadata["dlgrader"] = {"checks": records}     # the feedback policy reads them
+                if is_grader_error(error):   # the course's code failed: not the student's 0
+                    cell.outputs = _test_outputs(report, score, STUDENT_NOTE)
+                    outcomes.append(CellOutcome(gid, "test", points, None, report, error, needs_manual=True,
+                                                reason=STUDENT_NOTE, checks=records))
+                    cells_out.append(cell)
+                    continue
                 cell.outputs = _test_outputs(report, score, error)
                 outcomes.append(CellOutcome(gid, "test", points, score, report, error,
                                             needs_manual=bool(error and "stopped" in error), reason=error,

@@ -13,12 +13,13 @@ import json
 import os
 import socket
 from collections import OrderedDict
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import nbformat
 
+from .. import settings
 from ..course import Course
-from ..verdicts import reference
+from ..verdicts import reference, seeds
 from .engine import Limits
 
 UID_BASE = 64000
@@ -39,16 +40,18 @@ def make_bundle(course: Course, assignment: str, unsafe: bool, limits: Limits, h
         release = course.release / assignment / path.name
         notebooks[path.stem] = [path.read_text(encoding="utf-8"),
                                 (release if release.exists() else path).read_text(encoding="utf-8")]
-    reference = {p.relative_to(course.reference).as_posix(): p.read_text(encoding="utf-8")
+    ref_files = {p.relative_to(course.reference).as_posix(): p.read_text(encoding="utf-8")
                  for p in sorted(course.reference.rglob("*.py")) if "__pycache__" not in p.parts}
-    bundle = {"assignment": assignment, "notebooks": notebooks, "reference": reference,
-              "unsafe": bool(unsafe), "limits": asdict(limits), "hidden": list(hidden)}
+    secret = seeds.read_secret(settings.load(course).secret_path(course))
+    bundle = {"assignment": assignment, "notebooks": notebooks, "reference": ref_files,
+              "unsafe": bool(unsafe), "limits": asdict(limits), "hidden": list(hidden),
+              "secret": seeds.fingerprint(secret)}      # the seeds themselves travel with each task
     bundle["digest"] = hashlib.sha256(json.dumps(bundle, sort_keys=True).encode()).hexdigest()
     return bundle
 
 
 def _setup(bundle: dict) -> dict:
-    """This worker's grading state for BUNDLE (reference on disk, a warm zygote, parsed notebooks).
+    """This worker's grading state for BUNDLE (a warm zygote, parsed notebooks, limits).
 
     Up to KEEP bundles stay set up at once (a `dlgrader serve` worker grades several assignments
     in turn); the least recently used one is torn down beyond that."""
@@ -64,9 +67,11 @@ def _setup(bundle: dict) -> dict:
     from ..sandbox.isolation import default_policy
     from ..sandbox.session import Zygote
     uid = uid_base() + 1 + os.getpid() % 800
-    policy = default_policy(list(bundle["hidden"]), uid)
+    limits = Limits(**bundle["limits"])
+    policy = replace(default_policy(list(bundle["hidden"]), uid),
+                     memory_bytes=limits.memory_bytes, processes=limits.processes)
     state = {"transform": TransformerManager().transform_cell, "digest": bundle["digest"],
-             "zygote": Zygote(policy, isolate=not bundle["unsafe"]), "limits": Limits(**bundle["limits"]),
+             "zygote": Zygote(policy, isolate=not bundle["unsafe"]), "limits": limits,
              "notebooks": {stem: (nbformat.reads(src, as_version=4), nbformat.reads(rel, as_version=4))
                            for stem, (src, rel) in bundle["notebooks"].items()}}
     _states[bundle["digest"]] = state
@@ -119,8 +124,9 @@ def grade_task(task: dict, bundle: dict) -> str:
             results[stem] = {"status": "missing", "reason": f"{stem}.ipynb was not submitted", "cells": [],
                              "autograded": None, "flags": [], "notes": [], "stops": [], "seconds": 0.0}
             continue
-        results[stem] = grade_notebook(raw, source, release, state["zygote"], state["limits"],
-                                       state["transform"])
+        with seeds.submission(task.get("seed"), stem):
+            results[stem] = grade_notebook(raw, source, release, state["zygote"], state["limits"],
+                                           state["transform"])
     extra = [f.to_dict() for f in scan_files(task["files"])]
     worker = f"{socket.gethostname()}:{os.getpid()}"
     return json.dumps({"student": task["student"], "notebooks": results, "file_flags": extra, "worker": worker})

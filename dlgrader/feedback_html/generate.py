@@ -6,6 +6,7 @@ from pathlib import Path
 from .. import nbgrader_cli
 from ..course import Course
 from ..errors import DlgraderError
+from .policy import notices
 
 LEAK_MARKERS = ("BEGIN HIDDEN TESTS", "t.hidden(", "_dlgrader_reference", "reference/suites")
 
@@ -26,7 +27,7 @@ def generate(course: Course, assignment: str, release: bool = False) -> list[Pat
     it through the exchange (`nbgrader release_feedback`)."""
     course.check_assignment(assignment)
     nbgrader_cli.run(course, "generate_feedback", assignment, "--force", log_name=f"feedback-{assignment}")
-    pages = refuse_leaks(sorted(course.feedback.glob(f"*/{assignment}/*.html")))
+    pages = notices(course, assignment, refuse_leaks(sorted(course.feedback.glob(f"*/{assignment}/*.html"))))
     if release:
         nbgrader_cli.run(course, "release_feedback", assignment, log_name=f"release-feedback-{assignment}")
     return pages

@@ -12,7 +12,7 @@ class HideTestTracebacks(Preprocessor):
 
     # nbconvert preprocessors are disabled unless enabled, and nbgrader registers the ones listed in
     # GenerateFeedback.preprocessors without enabling them (nbgrader's own default to enabled)
-    enabled = Bool(True).tag(config=True)
+    enabled = Bool(True, help="Replace tracebacks in graded test cells by one line.").tag(config=True)
 
     def preprocess_cell(self, cell, resources, index):
         meta = cell.get("metadata", {}).get("nbgrader", {})

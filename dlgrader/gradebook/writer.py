@@ -187,9 +187,11 @@ class GradebookWriter:
         verdicts = {}
         for name, result in results.items():
             text = result.get("autograded")
-            if text:
+            removed = 0
+            if text:     # Formgrader renders it in the TA's session: no student HTML that can run
+                text, removed = sanitized(text)
                 (staging / f"{name}.ipynb").write_text(text, encoding="utf-8")
-            verdicts[name] = {"status": result.get("status"), "reason": result.get("reason", ""),
+            verdicts[name] = {"sanitized": removed, "status": result.get("status"), "reason": result.get("reason", ""),
                               "cells": result.get("cells", []), "flags": result.get("flags", []),
                               "stops": result.get("stops", []), "notes": result.get("notes", [])}
         # the per-check verdicts, for the report (grader data: written by the grader, read by it)
@@ -199,6 +201,19 @@ class GradebookWriter:
 
 
 STAGING, RETIRED = ".dlgrader-new", ".dlgrader-old"
+
+
+def sanitized(text: str) -> tuple[str, int]:
+    """An autograded notebook's JSON with student HTML cleaned (feedback_html/sanitize.py), and how
+    many pieces were changed."""
+    import nbformat
+
+    from ..feedback_html.sanitize import clean_notebook
+    nb = nbformat.reads(text, as_version=4)
+    removed = clean_notebook(nb)
+    if not removed:
+        return text, 0
+    return json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False), removed
 
 
 def _swap_in(staging: Path, dest: Path) -> None:

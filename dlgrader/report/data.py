@@ -107,6 +107,8 @@ def gather(course: Course, assignment: str) -> AssignmentData:
                 for stop in verdict.get("stops", []):
                     row.manual_reasons.append(f"{nb_name}: stopped by the sandbox ({stop})")
                 for cell in verdict.get("cells", []):
+                    if str(cell.get("error", "")).startswith("grader error"):
+                        row.manual_reasons.append(f"{cell['grade_id']}: {cell['error']}")
                     for rec in cell.get("checks", []):
                         row.checks.append((cell["grade_id"], rec))
                         if rec.get("answer") is not None and rec.get("hidden"):

@@ -26,6 +26,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from .. import settings
 from ..course import Course
 from ..execution.batch import hidden_paths, probe_sandbox, read_submission
 from ..execution.engine import Limits
@@ -34,6 +35,7 @@ from ..execution.workers import grade_task, make_bundle, warm
 from ..gradebook.writer import GradebookWriter, read_timestamp, recover_autograded
 from ..progress import console, status
 from .inbox import Arrival, FairQueue, scan
+from .limits import refusal
 from .steps import NbgraderSteps
 
 
@@ -58,7 +60,8 @@ class Server:
     def __init__(self, course: Course, workers: int = 2, poll: float = 0.25, tries: int = 2,
                  unsafe: bool = False, limits: Limits | None = None, once: bool = False):
         self.course, self.workers, self.poll, self.tries = course, max(1, workers), poll, max(1, tries)
-        self.unsafe, self.limits, self.once = unsafe, limits or Limits(), once
+        self.settings = settings.load(course)
+        self.unsafe, self.limits, self.once = unsafe, limits or self.settings.limits(), once
         self.stop = threading.Event()
         self.inflight: dict[Future, Job] = {}
         self.suspects: list[Job] = []      # in flight when a worker died: retried one at a time
@@ -163,6 +166,13 @@ class Server:
         outcome = self.steps.collect(a, s, self.first_seen)   # trouble on our side: _guarded logs it
         folder = self.course.submitted / s / a
         stamp = read_timestamp(folder)
+        note = refusal(self.settings.max_submissions, self.inbound, arrival)
+        if note:                                     # over c.Dlgrader.max_submissions: a note instead
+            self.steps.write_notices(a, s, {n: note for n in self.names[a]})
+            self.steps.release_feedback(a, s)
+            self._event("refused", student=s, assignment=a, reason=note)
+            self.queue.finish(arrival.key, stamp or arrival.timestamp)
+            return
         sub = self._read(a, s)
         digest = sub.digest(self.bundles[a]["digest"])
         job = Job(arrival, stamp, digest, started=t0)

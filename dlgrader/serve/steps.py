@@ -19,6 +19,7 @@ from traitlets.config import Config
 
 from ..course import Course
 from ..feedback_html.generate import refuse_leaks
+from ..feedback_html.policy import notices
 
 
 class NbgraderSteps:
@@ -69,7 +70,8 @@ class NbgraderSteps:
         app.coursedir.assignment_id, app.coursedir.student_id = assignment, student
         with contextlib.redirect_stdout(io.StringIO()):
             app.start()
-        return refuse_leaks(sorted((self.course.feedback / student / assignment).glob("*.html")))
+        pages = refuse_leaks(sorted((self.course.feedback / student / assignment).glob("*.html")))
+        return notices(self.course, assignment, pages)       # the feedback policy's score/nothing
 
     def _feedback_app(self):
         """One GenerateFeedback kept for all students: its exporter compiles the HTML templates once

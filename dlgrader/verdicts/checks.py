@@ -15,7 +15,7 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
-from . import reference
+from . import reference, seeds
 from .compare import compare, same_value
 from .mistakes import Mistake
 
@@ -228,8 +228,10 @@ class Checks:
                            mistake=f"{name}: {hint}" if hint else "", answer=option)
 
     def rng(self, salt: str = "") -> np.random.Generator:
-        """A random generator seeded from the cell title: random cases, same every run."""
-        return np.random.default_rng(zlib.crc32(f"{self.title}|{salt}".encode()))
+        """A random generator: seeded from the cell title (visible checks, same every run), or in a
+        hidden suite being graded from the submission's seed (seeds.py: different per submission)."""
+        seed = seeds.hidden_seed(self.title, salt) if self._in_hidden else None
+        return np.random.default_rng(zlib.crc32(f"{self.title}|{salt}".encode()) if seed is None else seed)
 
     # ---- hidden suites ---------------------------------------------------------------------
     def hidden(self, suite_name: str) -> None:

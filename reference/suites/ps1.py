@@ -36,7 +36,7 @@ def gradient_descent(t):
               (-1.5, 0.005, 40), ref.gradient_descent(-1.5, 0.005, 40), points=1, rtol=1e-7,
               atol=1e-9, mistakes=wrong)
     x0 = float(t.rng().uniform(2.5, 3.5))
-    t.returns(f"a random start (x0={x0:.4f}, lr=0.02, 25 steps) follows the same rule", "gradient_descent",
+    t.returns("a random start in [2.5, 3.5] (lr=0.02, 25 steps) follows the same rule", "gradient_descent",
               (x0, 0.02, 25), ref.gradient_descent(x0, 0.02, 25), points=0.5, rtol=1e-7, atol=1e-9,
               mistakes=wrong)
     t.returns("steps=0 gives just [x0]", "gradient_descent", (1.25, 0.1, 0), np.array([1.25]),
