@@ -6,6 +6,7 @@ crashes or hangs costs only itself; a worker that dies costs only its task's ret
 """
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Callable
 from .. import settings
 from ..course import Course
 from ..errors import DlgraderError
-from ..progress import bar
+from ..progress import bar, status
 from ..verdicts import seeds
 from .engine import Limits
 from .executors import DaskExecutor, LocalExecutor
@@ -103,6 +104,28 @@ def grade_batch(course: Course, assignment: str, students: list[str] | None = No
     (a re-run after a crash resumes), unless `force` or the students are named explicitly.
     `on_recorded(student)` is called after each submission's grading is committed (or failed).
     """
+    with _one_run_at_a_time(course, assignment):
+        return _grade_batch(course, assignment, students, workers, unsafe, limits, scheduler, force, on_recorded)
+
+
+@contextlib.contextmanager
+def _one_run_at_a_time(course: Course, assignment: str):
+    """Two `dlgrader grade` runs of one assignment on one course take turns (an flock on a file in
+    logs/): the second waits, then finds the first's gradings committed and skips them. Run together,
+    both found a new student missing and one of them crashed on the gradebook's unique key."""
+    import fcntl
+    logs = course.root / "logs"
+    logs.mkdir(exist_ok=True)
+    with open(logs / f".grade-{assignment}.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            status(f"another dlgrader grade of {assignment} is running on this course; waiting for it")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _grade_batch(course, assignment, students, workers, unsafe, limits, scheduler, force, on_recorded):
     from ..gradebook.writer import GradebookWriter, recover_autograded
     found = course.select_submissions(assignment, students)
     probe_sandbox(course, unsafe)

@@ -87,8 +87,9 @@ def shape(nb, level: str) -> None:
             kept = [o for o in cell.outputs if o.get("output_type") != "stream"]
             text = "\n".join(x for x in (header, check_lines(records)) if x) + "\n"
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)] + kept
-        elif level == "checks":          # graded without records (stock engine): results only
-            cell.outputs = [o for o in cell.outputs if o.get("output_type") == "execute_result"]
+        elif level == "checks":          # graded without records (stock engine): results and the
+            cell.outputs = [o for o in cell.outputs         # one-line error HideTestTracebacks left
+                            if o.get("output_type") in ("execute_result", "error")]
         else:
             cell.outputs = []
             cell.metadata.pop("nbgrader", None)

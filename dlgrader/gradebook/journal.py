@@ -1,16 +1,14 @@
 """Which submissions are graded, in the gradebook's own database.
 
-One row per (assignment, student): the digest of the submission that was graded (its files plus the
-grader's bundle: tests, reference, limits) and how many times a grading of it was committed. The row
+One row per (assignment, student): the digest of the submission that was graded (what was read of
+its files, execution/batch.py, plus the grader's bundle: tests, reference, limits) and how many times a grading of it was committed. The row
 is written in the same transaction as the scores, so after a crash the gradebook either has both
 the scores and the row or neither; a re-run grades exactly the submissions without a matching row.
 The table sits beside nbgrader's tables and is ignored by nbgrader.
 """
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime, timezone
-from pathlib import Path
 
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, select
 
@@ -23,17 +21,6 @@ graded = Table(
     Column("times", Integer, nullable=False, default=1),
     Column("graded_at", DateTime, nullable=False),
 )
-
-
-def submission_digest(folder: Path, bundle_digest: str) -> str:
-    """What identifies one grading job: every file of the submission and the grader's bundle."""
-    h = hashlib.sha256(bundle_digest.encode())
-    for item in sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()):
-        rel = item.relative_to(folder).as_posix().encode()
-        h.update(len(rel).to_bytes(4, "big") + rel)
-        data = item.read_bytes()
-        h.update(len(data).to_bytes(8, "big") + data)
-    return h.hexdigest()
 
 
 def ensure(engine) -> None:

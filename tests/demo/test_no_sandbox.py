@@ -19,7 +19,7 @@ NO_NAMESPACES = "PermissionError: [Errno 1] Operation not permitted (unshare)"
 @pytest.fixture
 def no_namespaces(monkeypatch):
     monkeypatch.setenv("DLGRADER_REFERENCE", "")        # the demo sets it; put it back afterwards
-    monkeypatch.setattr("dlgrader.execution.sandbox.probe", lambda hidden, uid: NO_NAMESPACES)
+    monkeypatch.setattr("dlgrader.sandbox.isolation.probe", lambda hidden, uid: NO_NAMESPACES)
 
 
 def test_the_refusal_names_an_option_the_demo_accepts(no_namespaces, tmp_path):

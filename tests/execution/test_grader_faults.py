@@ -49,11 +49,11 @@ def test_a_fault_in_the_course_code_needs_manual_grading_not_a_zero(course):
     errors = {s: {c["cell"]: c["error"] for c in cells} for s, cells in result.grader_errors.items()}
     assert set(errors) == {"honest", "raiser"} and set(errors["raiser"]) == {"ps2-softmax-test"}
     assert errors["honest"]["ps2-softmax-test"].startswith("grader error: ")
-    assert "reference/ps2.py" in errors["honest"]["ps2-softmax-test"]
+    assert "reference>/ps2.py" in errors["honest"]["ps2-softmax-test"]     # the reference, held in memory
     log = json.loads((course.root / "logs" / f"grade-{PS2}.json").read_text())
     assert log["grader_errors"]["honest"][0]["cell"] == "ps2-softmax-test"
 
     autograded = notebook_path(course.root, "autograded/honest", PS2).read_text()
-    assert "graded by hand" in autograded and "reference/ps2.py" not in autograded and "not logits" not in autograded
+    assert "graded by hand" in autograded and "ps2.py" not in autograded and "not logits" not in autograded
     rows = {r.student: r for r in gather(course, PS2).rows}
     assert any("ps2-softmax-test: grader error" in reason for reason in rows["honest"].manual_reasons)

@@ -63,9 +63,13 @@ def python_for(account: pwd.struct_passwd, where: Path) -> Path:
     return venv / "bin" / "python"
 
 
-def as_account(account: pwd.struct_passwd):
-    """preexec_fn for subprocess: become ACCOUNT (no supplementary groups)."""
+def as_account(account: pwd.struct_passwd, file_bytes: int = 0):
+    """preexec_fn for subprocess: become ACCOUNT (no supplementary groups); with FILE_BYTES, it can
+    write no file larger than that (a test that could fill the disk caps itself)."""
     def become():
+        if file_bytes:
+            import resource
+            resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))
         os.setgroups([])
         os.setresgid(account.pw_gid, account.pw_gid, account.pw_gid)
         os.setresuid(account.pw_uid, account.pw_uid, account.pw_uid)

@@ -70,7 +70,8 @@ def test_nothing_but_plain_data_is_accepted():
 
 
 # ---- what a hostile sandbox can send ------------------------------------------------------------
-json_values = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
+json_values = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(),
+                                     st.floats(allow_nan=False, allow_infinity=False),
                                      st.text(max_size=8)),
                            lambda inner: st.one_of(st.lists(inner, max_size=4),
                                                    st.dictionaries(st.sampled_from(

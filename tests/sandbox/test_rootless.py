@@ -24,6 +24,7 @@ from .ordinary_user import as_account, ensure_account, python_for, reachable_by_
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="creating an ordinary account needs root")
 A = "ps2_softmax_cross_entropy"
+FSIZE_CAP = 256 * 2**20          # what the account's commands may write in one file (a /dev/zero link)
 
 WALKER = '''import os
 
@@ -45,6 +46,14 @@ def softmax(z):
 '''
 
 
+def give(folder: Path, user) -> None:
+    """FOLDER and everything in it to USER (the course the account grades)."""
+    for root, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            os.lchown(os.path.join(root, name), user.pw_uid, user.pw_gid)
+    os.chown(folder, user.pw_uid, user.pw_gid)
+
+
 @pytest.fixture(scope="module")
 def account(tmp_path_factory):
     site = Path(next(p for p in sys.path if p.endswith("site-packages")))
@@ -63,7 +72,7 @@ def account(tmp_path_factory):
                "LD_LIBRARY_PATH": str(where / "python" / "lib"), "PYTHONDONTWRITEBYTECODE": "1"}
 
         def run(args, cwd, timeout=600):
-            return subprocess.run([str(python), *args], cwd=cwd, env=env, preexec_fn=as_account(user),
+            return subprocess.run([str(python), *args], cwd=cwd, env=env, preexec_fn=as_account(user, FSIZE_CAP),
                                   capture_output=True, text=True, timeout=timeout)
         yield {"user": user, "where": where, "run": run, "python": python, "env": env}
     finally:
@@ -97,10 +106,7 @@ def test_grade_as_an_ordinary_account_scores_like_root(account, built_template, 
     shutil.copytree(built_template, mine.root, ignore=shutil.ignore_patterns("logs"))
     place(mine)
     user = account["user"]
-    for root, dirs, files in os.walk(mine.root):
-        for name in dirs + files:
-            os.lchown(os.path.join(root, name), user.pw_uid, user.pw_gid)
-    os.chown(mine.root, user.pw_uid, user.pw_gid)
+    give(mine.root, user)
     result = account["run"](["-m", "dlgrader.cli", "grade", A], cwd=mine.root)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "unsafe" not in result.stdout + result.stderr
@@ -158,31 +164,46 @@ def test_dask_workers_of_an_ordinary_account_grade_like_local_root_workers(accou
 
 def test_serve_as_an_ordinary_account_through_the_exchange(account, built_template, tmp_path):
     """The course account runs `dlgrader release` and `dlgrader serve --once`; students submit through
-    nbgrader's exchange: an honest one, a walker looking for the reference, and one whose notebook is
-    a link to the course's own source. Only honest work earns points; the link is refused."""
+    nbgrader's exchange: an honest one, a walker looking for the reference, one whose notebook is a
+    link to the course's own source, one linked to /dev/zero, and one claiming a day-earlier time
+    after the due date. Only honest work earns points; the links are refused without filling the
+    disk; the forged claim is late by the real amount and flagged."""
+    from datetime import datetime, timedelta, timezone
+
+    from nbgrader.api import Gradebook
+
     from dlgrader.collection import arrival
 
-    from ..collection.test_collect import NB, replace, submit
+    from ..collection.test_collect import NB, claim, replace, submit
     user = account["user"]
     mine = Course(account["where"] / "course-serve")
     shutil.copytree(built_template, mine.root, ignore=shutil.ignore_patterns("logs"))
-    for root, dirs, files in os.walk(mine.root):
-        for name in dirs + files:
-            os.lchown(os.path.join(root, name), user.pw_uid, user.pw_gid)
-    os.chown(mine.root, user.pw_uid, user.pw_gid)
+    give(mine.root, user)
     released = account["run"](["-m", "dlgrader.cli", "release", A], cwd=mine.root)
     assert released.returncode == 0, released.stdout + released.stderr
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    with Gradebook(mine.db_url, mine.course_id) as gb:
+        gb.update_or_create_assignment(A, duedate=now - timedelta(minutes=10))
     src = notebook_path(mine.root, "source", A)
     submit(mine, tmp_path / "ann", "ann", filled(src))
     submit(mine, tmp_path / "wally", "wally", filled(src, {"softmax": WALKER}))
     replace(submit(mine, tmp_path / "lin", "lin", filled(src)) / f"{NB}.ipynb").symlink_to(src)
+    replace(submit(mine, tmp_path / "zed", "zed", filled(src)) / f"{NB}.ipynb").symlink_to("/dev/zero")
+    lou = claim(submit(mine, tmp_path / "lou", "lou", filled(src)), now - timedelta(days=1))
     served = account["run"](["-m", "dlgrader.cli", "serve", "--once", "--workers", "2"], cwd=mine.root)
     assert served.returncode == 0, served.stdout + served.stderr
     scores = {s.student: s for s in submission_scores(mine, A)}
-    assert scores["ann"].auto_score == scores["ann"].auto_max
+    assert scores["ann"].auto_score == scores["ann"].auto_max == scores["lou"].auto_score
     assert scores["wally"].auto_score < scores["ann"].auto_score
-    assert scores["lin"].auto_score == 0 and scores["lin"].needs_manual
-    assert arrival.read_record(mine.submitted, "lin", A)["status"] == "refused"
+    for who in ("lin", "zed"):
+        assert scores[who].auto_score == 0 and scores[who].needs_manual, who
+        assert arrival.read_record(mine.submitted, who, A)["status"] == "refused", who
+    with Gradebook(mine.db_url, mine.course_id) as gb:
+        late = gb.find_submission(A, "lou").total_seconds_late
+        ann_late = gb.find_submission(A, "ann").total_seconds_late
+    arrived = datetime.fromtimestamp(os.stat(lou).st_ctime, timezone.utc).replace(tzinfo=None)
+    assert abs(late - (arrived - (now - timedelta(minutes=10))).total_seconds()) < 5 and ann_late > 0
+    assert "claim-flagged: lou" in served.stdout + served.stderr
     feedback = list((mine.exchange / mine.course_id / "feedback").glob("*.html"))
-    assert len(feedback) == 3                      # a page for each (lin's says why it was refused)
+    assert len(feedback) == 5                      # a page for each (lin's and zed's say why they were refused)
     assert all(p.stat().st_uid == user.pw_uid for p in feedback)     # written by the account, not root

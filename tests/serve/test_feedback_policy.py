@@ -11,7 +11,7 @@ from nbgrader.api import Gradebook
 
 from ..conftest import dlgrader, notebook_path
 from ..execution.cohort import filled
-from .test_serve import COURSE_ID, Serve, events, nbgrader
+from .test_serve import Serve, events, nbgrader
 
 QUIZ, NB = "ps4_quiz", "quiz"
 QUESTIONS = [f"Q{i}" for i in range(1, 11)]
@@ -74,6 +74,6 @@ def test_brute_forcing_the_quiz_through_serve_before_the_due_date_learns_nothing
     set_due(course, datetime.utcnow() - timedelta(minutes=1))
     dlgrader(course.root, "feedback", QUIZ, "--release")
     nbgrader(home, course, "fetch_feedback", QUIZ, "--student=eve")
-    after = (course.root / "feedback" / "eve" / QUIZ / f"{NB}.html").read_text()
-    assert "[FAIL] (0/1) Q1 is the right option" in after or "[PASS] (1/1) Q1 is the right option" in after
+    after = " ".join(page_text(course.root / "feedback" / "eve" / QUIZ / f"{NB}.html").split())
+    assert re.search(r"\[(FAIL|PASS)\] \((0|1)/1\) Q1 is the right option", after), after[:3000]
     assert "Score:" in after

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import subprocess
-import sys
 
 import nbformat
 
@@ -13,22 +11,11 @@ from dlgrader.verdicts import reference
 
 from ..conftest import ROOT, dlgrader, notebook_path
 from ..execution.cohort import filled
+from .test_serve import nbgrader
 
 A = "ps2_softmax_cross_entropy"
 NB = "softmax_cross_entropy"
 COURSE_ID = "dl-math-toolkit"
-
-
-def student_nbgrader(home, course, *args):
-    """The student's own `nbgrader`, run from their home (no course config there)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DLGRADER_")}
-    env["HOME"] = str(home)
-    home.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run([sys.executable, "-m", "nbgrader", *args, f"--course={COURSE_ID}",
-                             f"--Exchange.root={course.exchange}", f"--Exchange.cache={home / '.nbgrader_cache'}"],
-                            cwd=home, env=env, capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result
 
 
 def journal(course):
@@ -50,9 +37,9 @@ def test_serve_once_grades_what_waits_releases_feedback_and_stops(course, tmp_pa
     src = notebook_path(course.root, "source", A)
     for who, nb in (("alice", filled(src)), ("bob", filled(src, {"softmax": wrong}))):
         home = tmp_path / who
-        student_nbgrader(home, course, "fetch_assignment", A)
+        nbgrader(home, course, "fetch_assignment", A)
         nbformat.write(nb, str(home / A / f"{NB}.ipynb"))
-        student_nbgrader(home, course, "submit", A, f"--student={who}")
+        nbgrader(home, course, "submit", A, f"--student={who}")
 
     first = dlgrader(course.root, "serve", "--once", "--workers", "1")
     assert "dlgrader serve stopped: 2 graded, 2 feedback released, 0 failed" in first.stdout, first.stdout
@@ -60,7 +47,7 @@ def test_serve_once_grades_what_waits_releases_feedback_and_stops(course, tmp_pa
     scores = {s.student: s.score for s in submission_scores(course, A)}
     assert scores == {"alice": 13.0, "bob": 11.5}
 
-    student_nbgrader(tmp_path / "bob", course, "fetch_feedback", A, "--student=bob")
+    nbgrader(tmp_path / "bob", course, "fetch_feedback", A, "--student=bob")
     [page] = (tmp_path / "bob" / A / "feedback").glob(f"*/{NB}.html")
     text = page.read_text()
     assert "BEGIN HIDDEN TESTS" not in text and "t.hidden(" not in text
