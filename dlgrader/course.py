@@ -100,11 +100,18 @@ class Course:
                                 "(run `dlgrader collect` first)")
         return found
 
-    def nbgrader_config(self):
+    def nbgrader_config(self, missing_ok: bool = False):
         """The course's nbgrader_config.py with the same settings the nbgrader commands get
-        (nbgrader_cli.run passes them as flags): for nbgrader classes used in this process."""
-        from traitlets.config.loader import PyFileConfigLoader
-        config = PyFileConfigLoader(CONFIG_FILE, path=str(self.root)).load_config()
+        (nbgrader_cli.run passes them as flags): for nbgrader classes used in this process. With
+        MISSING_OK, a folder without the file gets nbgrader's and dlgrader's defaults."""
+        from traitlets.config import Config
+        from traitlets.config.loader import ConfigFileNotFound, PyFileConfigLoader
+        try:
+            config = PyFileConfigLoader(CONFIG_FILE, path=str(self.root)).load_config()
+        except ConfigFileNotFound:
+            if not missing_ok:
+                raise
+            config = Config()
         config.CourseDirectory.root = str(self.root)
         config.CourseDirectory.course_id = self.course_id
         config.CourseDirectory.db_url = self.db_url

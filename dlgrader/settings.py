@@ -101,11 +101,4 @@ class Dlgrader(Configurable):
 def load(course: Course, config=None) -> Dlgrader:
     """The course's settings (from its nbgrader_config.py unless CONFIG is given; the defaults for a
     folder without one)."""
-    if config is None:
-        from traitlets.config import Config
-        from traitlets.config.loader import ConfigFileNotFound
-        try:
-            config = course.nbgrader_config()
-        except ConfigFileNotFound:
-            config = Config()
-    return Dlgrader(config=config)
+    return Dlgrader(config=config if config is not None else course.nbgrader_config(missing_ok=True))

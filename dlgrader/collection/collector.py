@@ -17,12 +17,12 @@ why: `dlgrader grade` then records 0 + needs manual grading instead of grading a
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
+from .. import folders
 from ..course import Course
 from . import arrival, safecopy
 from .settings import DlgraderCollect, settings
@@ -84,7 +84,7 @@ def collect_one(course: Course, assignment: str, student: str, name: str, conf: 
     home.mkdir(parents=True, exist_ok=True)
     dest = home / assignment
     staging = home / f".{assignment}{STAGING}"
-    _remove(staging)
+    folders.remove(staging)
     claims = {"folder name": arrival.parse_name(name)[2]}
     claimed_file = safecopy.read_small(inbound, (name,), "timestamp.txt", 256)
     claims["timestamp.txt"] = arrival.parse_claim(claimed_file) if claimed_file is not None else None
@@ -95,7 +95,7 @@ def collect_one(course: Course, assignment: str, student: str, name: str, conf: 
         reason = str(exc) if isinstance(exc, safecopy.Refused) else f"cannot be read ({exc.strerror})"
         observed = order_ctime
         walked = None
-        _remove(staging)
+        folders.remove(staging)
         staging.mkdir(mode=0o755)
         secret = safecopy.read_small(inbound, (name,), "submission_secret.txt", 1024)
         if secret is not None:
@@ -115,7 +115,7 @@ def collect_one(course: Course, assignment: str, student: str, name: str, conf: 
     # the record first: a crash before the swap leaves the new record with the old folder, whose
     # timestamp.txt then differs from the record, so the next collect copies again
     arrival.write_record(arrival.record_path(course.submitted, student, assignment), record)
-    _swap_in(staging, dest)
+    folders.swap_in(staging, dest, RETIRED)
     return Outcome(student, name, record["status"], reason, observed, flags)
 
 
@@ -159,30 +159,7 @@ def inbound_folder(course: Course) -> Path:
 
 def recover(course: Course, assignment: str) -> None:
     """After a crash: drop half-copied staging folders; put back a copy that was being replaced."""
-    for staging in course.submitted.glob(f"*/.{assignment}{STAGING}"):
-        _remove(staging)
-    for retired in course.submitted.glob(f"*/.{assignment}{RETIRED}"):
-        dest = retired.with_name(assignment)
-        if dest.exists():
-            _remove(retired)
-        else:
-            retired.rename(dest)
-
-
-def _swap_in(staging: Path, dest: Path) -> None:
-    retired = dest.with_name(f".{dest.name}{RETIRED}")
-    _remove(retired)
-    if dest.exists() or dest.is_symlink():
-        dest.rename(retired)
-    staging.rename(dest)
-    _remove(retired)
-
-
-def _remove(path: Path) -> None:
-    if path.is_symlink() or path.is_file():
-        path.unlink()
-    elif path.exists():
-        shutil.rmtree(path)
+    folders.recover(course.submitted, assignment, STAGING, RETIRED)
 
 
 def _iso(value) -> Optional[str]:

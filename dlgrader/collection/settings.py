@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from traitlets import Float, Integer
-from traitlets.config import Config, Configurable
+from traitlets.config import Configurable
 
 from ..course import Course
 from .safecopy import Caps
@@ -26,8 +26,4 @@ class DlgraderCollect(Configurable):
 
 
 def settings(course: Course) -> DlgraderCollect:
-    try:
-        config = course.nbgrader_config()
-    except Exception:          # a course without a loadable config still gets the defaults
-        config = Config()
-    return DlgraderCollect(config=config)
+    return DlgraderCollect(config=course.nbgrader_config(missing_ok=True))   # defaults without a config

@@ -18,6 +18,7 @@ from nbgrader import api
 from nbgrader.api import Gradebook
 from sqlalchemy.exc import SAWarning
 
+from .. import folders
 from ..course import Course
 from . import journal
 
@@ -40,11 +41,7 @@ def late_submission_plugin(course: Course):
     """The course's late-submission plugin, configured from nbgrader_config.py like stock nbgrader."""
     from nbgrader.plugins import LateSubmissionPlugin
     from traitlets.utils.importstring import import_item
-    try:
-        config = course.nbgrader_config()
-    except Exception:
-        from traitlets.config import Config
-        config = Config()
+    config = course.nbgrader_config(missing_ok=True)
     plugin_class = config.AssignLatePenalties.get("plugin_class", LateSubmissionPlugin)
     if isinstance(plugin_class, str):
         plugin_class = import_item(plugin_class)
@@ -197,7 +194,7 @@ class GradebookWriter:
         # the per-check verdicts, for the report (grader data: written by the grader, read by it)
         (staging / VERDICTS_FILE).write_text(json.dumps(verdicts, indent=1), encoding="utf-8")
         os.chmod(staging, 0o755)
-        _swap_in(staging, dest)
+        folders.swap_in(staging, dest, RETIRED)
 
 
 STAGING, RETIRED = ".dlgrader-new", ".dlgrader-old"
@@ -216,28 +213,6 @@ def sanitized(text: str) -> tuple[str, int]:
     return json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False), removed
 
 
-def _swap_in(staging: Path, dest: Path) -> None:
-    """Replace DEST by the complete folder STAGING with renames only (each one atomic)."""
-    retired = dest.with_name(f".{dest.name}{RETIRED}")
-    if retired.exists():
-        shutil.rmtree(retired)
-    if dest.exists():
-        dest.rename(retired)
-    staging.rename(dest)
-    shutil.rmtree(retired, ignore_errors=True)
-
-
 def recover_autograded(course: Course, assignment: str) -> int:
     """After a crash: drop half-written folders, put back a folder that was being replaced."""
-    fixed = 0
-    for staging in course.autograded.glob(f"*/.{assignment}{STAGING}"):
-        shutil.rmtree(staging)
-        fixed += 1
-    for retired in course.autograded.glob(f"*/.{assignment}{RETIRED}"):
-        dest = retired.with_name(assignment)
-        if dest.exists():
-            shutil.rmtree(retired)
-        else:
-            retired.rename(dest)
-        fixed += 1
-    return fixed
+    return folders.recover(course.autograded, assignment, STAGING, RETIRED)
