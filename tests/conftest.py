@@ -42,6 +42,14 @@ def gone(pid: int, seconds: float) -> bool:
         os.close(fd)
 
 
+def crash_on(student: str) -> dict:
+    """Environment for a process started by a test: grading STUDENT kills its worker process
+    (tests/faults/sitecustomize.py, put on that process's PYTHONPATH)."""
+    faults = str(ROOT / "tests" / "faults")
+    return {"DLGRADER_TEST_CRASH_ON": student,
+            "PYTHONPATH": os.pathsep.join(filter(None, [faults, os.environ.get("PYTHONPATH", "")]))}
+
+
 def sandbox_uid(base: int) -> int:
     """A sandbox uid (or range start) of this xdist worker's own: two workers running the same
     module at once never see each other's sandbox processes or share their process limit."""

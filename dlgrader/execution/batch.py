@@ -18,7 +18,7 @@ from ..errors import DlgraderError
 from ..progress import bar, status
 from ..verdicts import seeds
 from .engine import Limits
-from .executors import DaskExecutor, LocalExecutor
+from .executors import DaskExecutor, LocalExecutor, TaskFailed, WorkerDied  # noqa: F401
 from ..collection import arrival, safecopy
 from ..collection.settings import settings as collect_settings
 from .faults import is_grader_error
@@ -39,13 +39,14 @@ class BatchResult:
     refused: dict = field(default_factory=dict)       # student -> why the submission was not graded
     claims: dict = field(default_factory=dict)        # student -> flagged claimed submission times
     grader_errors: dict = field(default_factory=dict)  # student -> cells where the course's own code failed
+    timing: dict = field(default_factory=dict)        # the workers' figures (busy fraction, memory...)
 
 
-def hidden_paths(course: Course) -> list[str]:
+def hidden_paths(course: Course, config: settings.Dlgrader | None = None) -> list[str]:
     """What a sandbox must not see: the course, the exchange, the tool's own checkout."""
     tool_root = Path(__file__).resolve().parents[2]     # a source checkout holds a course too
     paths = [course.root, course.exchange] + ([tool_root] if (tool_root / "nbgrader_config.py").exists() else [])
-    paths.append(settings.load(course).secret_path(course).parent)     # the course secret
+    paths.append((config or settings.load(course)).secret_path(course).parent)     # the course secret
     return [str(p) for p in paths if p.exists()]
 
 
@@ -97,15 +98,18 @@ def read_task(course: Course, assignment: str, student: str, notebook_names: lis
 
 def grade_batch(course: Course, assignment: str, students: list[str] | None = None, workers: int = 2,
                 unsafe: bool = False, limits: Limits | None = None, scheduler: str | None = None,
-                force: bool = False, on_recorded: Callable[[str], None] | None = None) -> BatchResult:
-    """Grade the submissions locally (a process pool) or, given a scheduler address, on Dask.
+                force: bool = False, on_recorded: Callable[[str], None] | None = None,
+                pool=None) -> BatchResult:
+    """Grade the submissions locally (a worker pool, pool.py) or, given a scheduler address, on Dask.
 
     Submissions whose grading is already committed for the same files and the same tests are skipped
     (a re-run after a crash resumes), unless `force` or the students are named explicitly.
     `on_recorded(student)` is called after each submission's grading is committed (or failed).
+    POOL: a WorkerPool started earlier (the CLI starts one before importing nbgrader); else one is made.
     """
     with _one_run_at_a_time(course, assignment):
-        return _grade_batch(course, assignment, students, workers, unsafe, limits, scheduler, force, on_recorded)
+        return _grade_batch(course, assignment, students, workers, unsafe, limits, scheduler, force, on_recorded,
+                            pool)
 
 
 @contextlib.contextmanager
@@ -125,37 +129,45 @@ def _one_run_at_a_time(course: Course, assignment: str):
         yield
 
 
-def _grade_batch(course, assignment, students, workers, unsafe, limits, scheduler, force, on_recorded):
-    from ..gradebook.writer import GradebookWriter, recover_autograded
+def _grade_batch(course, assignment, students, workers, unsafe, limits, scheduler, force, on_recorded, pool):
+    from ..gradebook import journal
     found = course.select_submissions(assignment, students)
-    probe_sandbox(course, unsafe)
+    config = settings.load(course)
+    probe_sandbox(course, unsafe, config)
     names = course.notebooks(assignment)
-    limits = limits or settings.load(course).limits()
-    bundle = make_bundle(course, assignment, unsafe, limits, hidden_paths(course))
+    limits = limits or config.limits()
+    bundle = make_bundle(course, assignment, unsafe, limits, hidden_paths(course, config), config)
+    caps = collect_settings(course).caps()
+    done = {} if (force or students) else journal.done_at(course.db_url, assignment)
+    result = BatchResult(assignment, found)
+    digests, tasks, refused = {}, [], []
+    secret = seeds.read_secret(config.secret_path(course))
+    for s in found:
+        sub = read_submission(course, assignment, s, names, caps, secret)
+        digests[s] = sub.digest(bundle["digest"])
+        if sub.claims:
+            result.claims[s] = sub.claims
+        if done.get(s) == digests[s]:
+            result.skipped.append(s)
+        elif sub.refused:
+            result.refused[s] = sub.refused
+            refused.append(s)
+        else:
+            tasks.append(sub.task)
+    executor = DaskExecutor(scheduler) if scheduler else LocalExecutor(workers, pool=pool)
+    executor.start(bundle, tasks)           # the workers grade while nbgrader's gradebook code loads
+    if not tasks and not refused:
+        executor.close()
+        _write_report(course, result)
+        return result
+    from ..gradebook.writer import GradebookWriter, recover_autograded
     writer = GradebookWriter(course)
     try:
         recover_autograded(course, assignment)
-        caps = collect_settings(course).caps()
-        done = {} if (force or students) else writer.graded(assignment)
-        result = BatchResult(assignment, found)
-        digests, tasks = {}, []
-        secret = seeds.read_secret(settings.load(course).secret_path(course))
-        for s in found:
-            sub = read_submission(course, assignment, s, names, caps, secret)
-            digests[s] = sub.digest(bundle["digest"])
-            if sub.claims:
-                result.claims[s] = sub.claims
-            if done.get(s) == digests[s]:
-                result.skipped.append(s)
-            elif sub.refused:
-                result.refused[s] = sub.refused
-                writer.refuse(assignment, s, sub.refused, course.submitted / s / assignment, digests[s])
-            else:
-                tasks.append(sub.task)
-        todo = [t["student"] for t in tasks]
-        executor = DaskExecutor(scheduler) if scheduler else LocalExecutor(workers)
-        with bar(f"Grading {assignment}", len(todo), each=True) as advance:
-            for student, outcome in (executor.run(bundle, tasks) if tasks else ()):
+        for s in refused:
+            writer.refuse(assignment, s, result.refused[s], course.submitted / s / assignment, digests[s])
+        with bar(f"Grading {assignment}", len(tasks), each=True) as advance:
+            for student, outcome in executor.results():
                 if isinstance(outcome, BaseException):
                     result.failed[student] = _failure(outcome)
                 else:
@@ -168,6 +180,8 @@ def _grade_batch(course, assignment, students, workers, unsafe, limits, schedule
                     on_recorded(student)
     finally:
         writer.close()
+        executor.close()
+    result.timing = executor.stats()
     _write_report(course, result)
     return result
 
@@ -176,8 +190,10 @@ def _failure(exc: BaseException) -> str:
     name = type(exc).__name__
     if name == "KilledWorker":
         return "its grading worker died repeatedly; gave up (Dask KilledWorker)"
-    if name == "BrokenProcessPool":
-        return "its grading worker process died"
+    if isinstance(exc, WorkerDied):
+        return str(exc)
+    if isinstance(exc, TaskFailed):
+        return f"grading failed: {exc}"
     return f"grading failed: {name}: {exc}"
 
 
@@ -215,12 +231,12 @@ def _write_report(course: Course, result: BatchResult) -> None:
     partial.replace(target)
 
 
-def probe_sandbox(course: Course, unsafe: bool) -> None:
+def probe_sandbox(course: Course, unsafe: bool, config: settings.Dlgrader | None = None) -> None:
     """Refuse to grade when the sandbox cannot be created (unless told to run unsafe)."""
     if unsafe:
         return
     from ..sandbox.isolation import probe, unavailable_hint
-    problem = probe(hidden_paths(course), uid_base())
+    problem = probe(hidden_paths(course, config), uid_base())
     if problem:
         raise DlgraderError(f"cannot create the grading sandbox ({problem}): {unavailable_hint()}; refusing to "
                             "run student code unsandboxed (pass --unsafe-no-sandbox to do it anyway)")

@@ -1,60 +1,72 @@
-"""Where grading tasks run: one interface, a local process pool or a Dask cluster.
+"""Where grading tasks run: one interface, the local worker pool (pool.py) or a Dask cluster.
 
-`run(bundle, tasks)` yields (student, JSON text) or (student, exception) as tasks finish. Tasks and
-results are plain data; only the coordinator writes the gradebook.
+`start(bundle, tasks)` hands the tasks over at once (the workers begin while the coordinator goes on
+loading); `results()` then yields (student, JSON text) or (student, exception) as tasks finish. Tasks
+and results are plain data; only the coordinator writes the gradebook.
 """
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
-from typing import Iterator
+from typing import Iterator, Optional
 
-from .workers import grade_task
+from .pool import WorkerPool
+
+
+class WorkerDied(RuntimeError):
+    """A submission's grading killed its worker process every time it was tried."""
+
+    def __init__(self, deaths: int):
+        super().__init__(f"its grading worker died {deaths} time(s) running it; gave up")
+
+
+class TaskFailed(RuntimeError):
+    """The grading function raised in the worker (a fault of the grader, not of the submission)."""
 
 
 class LocalExecutor:
-    """A pool of worker processes on this machine (the embedded default).
+    """The pool of worker processes on this machine (the embedded default), with its retry policy:
+    a task whose worker dies is tried again on a fresh worker, up to `tries` times (pool.py)."""
 
-    If a worker process dies, every task still in that pool fails with it; those tasks are tried
-    again, each alone in a fresh one-process pool, so only the one that kills its worker ends as
-    failed (after `tries` deaths) and the rest of the batch is graded.
-    """
-
-    def __init__(self, workers: int = 2, tries: int = 2):
+    def __init__(self, workers: int = 2, tries: int = 2, pool: Optional[WorkerPool] = None):
         self.workers, self.tries = max(1, workers), max(1, tries)
+        self.pool, self._own = pool, pool is None
+        self._count = 0
 
-    def run(self, bundle: dict, tasks: list[dict]) -> Iterator[tuple[str, object]]:
-        broken: list[dict] = []
-        for task, outcome in self._pool(bundle, tasks, min(self.workers, len(tasks)) or 1):
-            if isinstance(outcome, BrokenProcessPool):
-                broken.append(task)
-            else:
-                yield task["student"], outcome
-        for task in broken:
-            outcome: object = None
-            for _ in range(self.tries):
-                [(_, outcome)] = list(self._pool(bundle, [task], 1))
-                if not isinstance(outcome, BrokenProcessPool):
-                    break
-            yield task["student"], outcome
+    def start(self, bundle: dict, tasks: list[dict]) -> None:
+        if self.pool is None and tasks:
+            self.pool = WorkerPool(min(self.workers, len(tasks)), self.tries)
+        for task in tasks:
+            self.pool.submit(task["student"], task, bundle)
+        self._count = len(tasks)
 
-    @staticmethod
-    def _pool(bundle: dict, tasks: list[dict], workers: int):
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                                 initializer=die_with_parent) as pool:
-            futures = {pool.submit(grade_task, task, bundle): task for task in tasks}
-            for future in as_completed(futures):
-                try:
-                    yield futures[future], future.result()
-                except Exception as exc:
-                    yield futures[future], exc
+    def results(self) -> Iterator[tuple[str, object]]:
+        try:
+            while self._count:
+                outcome = self.pool.get()
+                if outcome.retry:
+                    continue
+                self._count -= 1
+                if outcome.died:
+                    yield outcome.key, WorkerDied(outcome.deaths)
+                elif outcome.error:
+                    yield outcome.key, TaskFailed(outcome.error)
+                else:
+                    yield outcome.key, outcome.value
+        finally:
+            self.close()
 
+    def close(self) -> None:
+        if self._own and self.pool is not None:
+            self.pool.close()
 
-def die_with_parent() -> None:
-    """Pool workers end when the coordinator is killed (even by SIGKILL); their sandboxes follow."""
-    from ..sandbox.isolation import PR_SET_PDEATHSIG, prctl
-    prctl(PR_SET_PDEATHSIG, 9)
+    def stats(self) -> dict:
+        """Worker figures for the run (benchmarks print them): busy fraction, start-up, memory."""
+        if self.pool is None:
+            return {}
+        workers = self.pool.stats()
+        span = max(self.pool.last_done - self.pool.first_sent, 1e-9)
+        return {"workers": [w.__dict__ for w in workers], "span": span,
+                "busy": sum(w.busy for w in workers) / (span * self.pool.size),
+                "ready": max((w.ready - self.pool.created for w in workers if w.ready), default=0.0)}
 
 
 def _same(value):
@@ -70,14 +82,28 @@ class DaskExecutor:
 
     def __init__(self, address: str, timeout: float = 30):
         self.address, self.timeout = address, timeout
+        self.bundle, self.tasks = None, []
 
-    def run(self, bundle: dict, tasks: list[dict]) -> Iterator[tuple[str, object]]:
+    def start(self, bundle: dict, tasks: list[dict]) -> None:
+        self.bundle, self.tasks = bundle, tasks
+
+    def stats(self) -> dict:
+        return {}
+
+    def close(self) -> None:
+        pass
+
+    def results(self) -> Iterator[tuple[str, object]]:
         from distributed import Client, as_completed as dask_completed
+        from . import workers
+        bundle, tasks = self.bundle, self.tasks
+        if not tasks:
+            return
         with Client(self.address, timeout=self.timeout) as client:
             # the bundle as a task, not scattered data: if every worker holding it dies, Dask can
             # recompute it on a new worker instead of cancelling everything that needs it
             shared = client.submit(_same, bundle, key=f"bundle-{bundle['digest']}", pure=False)
-            futures = {client.submit(grade_task, task, shared, pure=False,
+            futures = {client.submit(workers.grade_task, task, shared, pure=False,
                                      key=f"grade-{bundle['assignment']}-{task['student']}-{bundle['digest'][:8]}"):
                        task["student"] for task in tasks}
             for future in dask_completed(futures):

@@ -14,7 +14,7 @@ import time
 
 import nbformat
 
-from nbgrader.utils import compute_checksum
+from .checksum import compute_checksum
 
 from ..verdicts.integrity import scan_cell
 from .faults import STUDENT_NOTE, is_grader_error

@@ -5,6 +5,10 @@ arrives as data in a *bundle* (the assignment's source and release notebooks, th
 package's files, limits); a worker imports the reference from that text in memory (it is never
 written to disk), starts one pre-warmed sandbox zygote, and keeps both for the next tasks of the
 same bundle (a few bundles at once). Workers never touch the gradebook or the course folder; they return JSON text.
+
+One sandbox zygote per worker process serves every bundle (each sandbox is spawned with its
+bundle's policy); `prestart()` starts it before any bundle is known, so a pool worker is warm by
+the time its first task arrives (pool.py).
 """
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ UID_BASE = 64000
 KEEP = 4
 _states: OrderedDict = OrderedDict()
 _registered: list = []
+_zygote: list = []          # this process's one zygote, once started
 
 
 def uid_base() -> int:
@@ -34,7 +39,8 @@ def uid_base() -> int:
     return int(os.environ.get("DLGRADER_SANDBOX_UID_BASE", UID_BASE))
 
 
-def make_bundle(course: Course, assignment: str, unsafe: bool, limits: Limits, hidden: list[str]) -> dict:
+def make_bundle(course: Course, assignment: str, unsafe: bool, limits: Limits, hidden: list[str],
+                config: settings.Dlgrader | None = None) -> dict:
     notebooks = {}
     for path in sorted((course.source / assignment).glob("*.ipynb")):
         release = course.release / assignment / path.name
@@ -42,7 +48,7 @@ def make_bundle(course: Course, assignment: str, unsafe: bool, limits: Limits, h
                                 (release if release.exists() else path).read_text(encoding="utf-8")]
     ref_files = {p.relative_to(course.reference).as_posix(): p.read_text(encoding="utf-8")
                  for p in sorted(course.reference.rglob("*.py")) if "__pycache__" not in p.parts}
-    secret = seeds.read_secret(settings.load(course).secret_path(course))
+    secret = seeds.read_secret((config or settings.load(course)).secret_path(course))
     bundle = {"assignment": assignment, "notebooks": notebooks, "reference": ref_files,
               "unsafe": bool(unsafe), "limits": asdict(limits), "hidden": list(hidden),
               "secret": seeds.fingerprint(secret)}      # the seeds themselves travel with each task
@@ -50,28 +56,64 @@ def make_bundle(course: Course, assignment: str, unsafe: bool, limits: Limits, h
     return bundle
 
 
+def prestart() -> None:
+    """Import the grading code and start the zygote now, before the first bundle arrives."""
+    from . import notebook  # noqa: F401  (the import is the warm-up)
+    _zygote_process()
+
+
+def _zygote_process():
+    if not _zygote:
+        from ..sandbox.session import Zygote
+        _register_cleanup()
+        _zygote.append(Zygote())
+    return _zygote[0]
+
+
+def zygote_peak_mb() -> float:
+    """Peak resident memory of this worker's zygote (0 when it has none)."""
+    if not _zygote:
+        return 0.0
+    try:
+        with open(f"/proc/{_zygote[0].proc.pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+class _Sandboxes:
+    """The worker's zygote seen through one bundle: every sandbox gets that bundle's policy."""
+
+    def __init__(self, zygote, policy, isolate: bool):
+        self.zygote, self.policy, self.isolate = zygote, policy, isolate
+
+    def spawn(self, timeout: float = 30.0):
+        return self.zygote.spawn(timeout, policy=self.policy, isolate=self.isolate)
+
+
 def _setup(bundle: dict) -> dict:
-    """This worker's grading state for BUNDLE (a warm zygote, parsed notebooks, limits).
+    """This worker's grading state for BUNDLE (its sandbox policy, parsed notebooks, limits).
 
     Up to KEEP bundles stay set up at once (a `dlgrader serve` worker grades several assignments
-    in turn); the least recently used one is torn down beyond that."""
+    in turn); the least recently used one is dropped beyond that."""
     state = _states.get(bundle["digest"])
     if state is not None:
         _states.move_to_end(bundle["digest"])
         return state
-    _register_cleanup()
     while len(_states) >= KEEP:
-        _teardown_one(_states.popitem(last=False)[1])
+        _states.popitem(last=False)
     from IPython.core.inputtransformer2 import TransformerManager
 
     from ..sandbox.isolation import default_policy
-    from ..sandbox.session import Zygote
     uid = uid_base() + 1 + os.getpid() % 800
     limits = Limits(**bundle["limits"])
     policy = replace(default_policy(list(bundle["hidden"]), uid),
                      memory_bytes=limits.memory_bytes, processes=limits.processes)
     state = {"transform": TransformerManager().transform_cell, "digest": bundle["digest"],
-             "zygote": Zygote(policy, isolate=not bundle["unsafe"]), "limits": limits,
+             "zygote": _Sandboxes(_zygote_process(), policy, not bundle["unsafe"]), "limits": limits,
              "notebooks": {stem: (nbformat.reads(src, as_version=4), nbformat.reads(rel, as_version=4))
                            for stem, (src, rel) in bundle["notebooks"].items()}}
     _states[bundle["digest"]] = state
@@ -93,13 +135,10 @@ def _register_cleanup() -> None:
     _registered.append(True)
 
 
-def _teardown_one(state: dict) -> None:
-    state["zygote"].close()
-
-
 def _teardown() -> None:
-    while _states:
-        _teardown_one(_states.popitem()[1])
+    _states.clear()
+    while _zygote:
+        _zygote.pop().close()
 
 
 def warm(bundle: dict) -> str:
@@ -114,9 +153,6 @@ def grade_task(task: dict, bundle: dict) -> str:
     from .notebook import grade_notebook
     state = _setup(bundle)
     _use_reference(state, bundle)
-    crash = os.environ.get("DLGRADER_FAULT_CRASH_ON")       # fault injection for the crash tests
-    if crash and crash == task["student"]:
-        os._exit(70)
     results = {}
     for stem, (source, release) in state["notebooks"].items():
         raw = task["notebooks"].get(stem)

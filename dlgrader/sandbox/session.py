@@ -32,9 +32,10 @@ class SessionDied(RuntimeError):
 
 
 class Zygote:
-    """One pre-warmed zygote process; `spawn()` gives a fresh isolated session from it."""
+    """One pre-warmed zygote process; `spawn()` gives a fresh isolated session from it, under the
+    zygote's policy or one given for that session (a grading worker serves several assignments)."""
 
-    def __init__(self, policy: Policy, isolate: bool = True):
+    def __init__(self, policy: Optional[Policy] = None, isolate: bool = True):
         self.policy = policy
         self.isolate = isolate
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -53,9 +54,14 @@ class Zygote:
             err = self.proc.stderr.read().decode(errors="replace")[-300:] if self.proc.poll() is not None else ""
             raise SandboxUnavailable(f"the sandbox zygote did not start {err.strip()}")
 
-    def spawn(self, timeout: float = 30.0) -> "Session":
+    def spawn(self, timeout: float = 30.0, policy: Optional[Policy] = None,
+              isolate: Optional[bool] = None) -> "Session":
+        policy = policy or self.policy
+        if policy is None:
+            raise SandboxUnavailable("no sandbox policy given")
+        isolate = self.isolate if isolate is None else isolate
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        request = json.dumps({"policy": self.policy.to_dict(), "isolate": self.isolate}).encode()
+        request = json.dumps({"policy": policy.to_dict(), "isolate": isolate}).encode()
         try:
             socket.send_fds(self.control, [request], [theirs.fileno()])
         except OSError as exc:

@@ -4,25 +4,23 @@ One coordinator process watches the exchange's inbound folder (a directory scan 
 seconds: works on the shared and network filesystems exchanges live on), takes submissions in
 fairness order (inbox.py), and for each: collects it with dlgrader's safe collector (a refused
 submission is recorded as 0 + needs manual grading and the student gets a notice), grades it on a
-warm pool of sandboxed worker processes (the same grade_task as `dlgrader grade`), records it
+warm pool of sandboxed worker processes (the same pool and grade_task as `dlgrader grade`), records it
 crash-safely (scores + journal row in one transaction), generates its feedback with nbgrader's
 GenerateFeedback and releases it with ExchangeReleaseFeedback, so `nbgrader fetch_feedback` (or the
 Assignment List) gets it. At most `workers` gradings are in flight, so a newly arrived submission
 waits for at most one grading per worker, however long the queue.
 
 Killed and started again, it grades only what has no committed grading and releases feedback that
-was not released. A submission whose grading kills its worker is retried alone, and after `tries`
-deaths recorded as failed: the student gets a feedback page saying so, the TA a log line.
+was not released. A submission whose grading kills its worker is retried on a fresh worker (the
+pool knows which task killed it), and after `tries` deaths recorded as failed: the student gets a
+feedback page saying so, the TA a log line.
 """
 from __future__ import annotations
 
 import json
-import multiprocessing
 import signal
 import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -30,8 +28,8 @@ from .. import settings
 from ..course import Course
 from ..execution.batch import hidden_paths, probe_sandbox, read_submission
 from ..execution.engine import Limits
-from ..execution.executors import die_with_parent
-from ..execution.workers import grade_task, make_bundle, warm
+from ..execution.pool import Outcome, WorkerPool
+from ..execution.workers import make_bundle
 from ..gradebook.writer import GradebookWriter, read_timestamp, recover_autograded
 from ..progress import console, status
 from .inbox import Arrival, FairQueue, scan
@@ -44,11 +42,13 @@ class Job:
     arrival: Arrival
     timestamp: datetime | None      # of the collected submission (may be newer than the arrival)
     digest: str
-    tries: int = 0
     started: float = 0.0
-    solo: bool = False
     submitted: float = 0.0
     steps: dict = field(default_factory=dict)        # seconds per step, for the log
+
+    @property
+    def key(self) -> str:
+        return f"{self.arrival.assignment}/{self.arrival.student}"
 
     def lap(self, step: str, since: float) -> float:
         now = time.monotonic()
@@ -63,9 +63,7 @@ class Server:
         self.settings = settings.load(course)
         self.unsafe, self.limits, self.once = unsafe, limits or self.settings.limits(), once
         self.stop = threading.Event()
-        self.inflight: dict[Future, Job] = {}
-        self.suspects: list[Job] = []      # in flight when a worker died: retried one at a time
-        self.broken = False
+        self.inflight: dict[str, Job] = {}
         self.counts = {"graded": 0, "failed": 0, "feedback": 0}
         self.first_seen: dict[str, float] = {}     # inbound folder name -> when this server first saw it
 
@@ -86,16 +84,15 @@ class Server:
         for a in self.assignments:
             recover_autograded(self.course, a)
             self._resume(a)
-        self.pool = self._new_pool()
+        # one grading at a time per worker: a newcomer waits for at most one grading per worker
+        self.pool = WorkerPool(self.workers, self.tries, depth=1)
         released = [a for a in sorted(self.assignments) if (self.course.exchange / self.course.course_id
                                                              / "outbound" / a).is_dir()]
-        warming = [self.pool.submit(warm, self.bundles[a]) for a in released for _ in range(self.workers)]
+        for a in released:
+            self.pool.warm(self.bundles[a])
         self.steps.warm()
-        wait(warming)
-
-    def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"),
-                                   initializer=die_with_parent)
+        for a in released:
+            self.pool.wait_warm(self.bundles[a]["digest"])
 
     def _resume(self, assignment: str) -> None:
         """Submissions graded (and their feedback released) before a restart are not redone."""
@@ -127,34 +124,23 @@ class Server:
                 for arrival in sorted(arrivals, key=lambda a: a.timestamp):
                     self.queue.offer(arrival)
                 self._fill()
-                if self.once and not self.inflight and not self.queue and not self.suspects:
+                if self.once and not self.inflight and not self.queue:
                     break
-                if not self.inflight:                # wait() returns at once on nothing: sleep
-                    self.stop.wait(self.poll)
-                    continue
-                done, _ = wait(list(self.inflight), timeout=self.poll, return_when=FIRST_COMPLETED)
-                for future in done:
-                    job = self.inflight.pop(future)
-                    self._guarded(job.arrival, self._finish, future, job)
+                outcome = self.pool.get(timeout=self.poll)
+                while outcome is not None:
+                    job = self.inflight.get(outcome.key)
+                    if job is not None:
+                        self._guarded(job.arrival, self._finish, outcome, job)
+                    outcome = self.pool.get(timeout=0)
         finally:
-            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool.close()
             self.writer.close()
             self._event("stopped", **self.counts)
             self.events.close()
         return self.counts
 
     def _fill(self) -> None:
-        if self.broken:                              # a worker died: first let its pool drain
-            if self.inflight:
-                return
-            self.pool.shutdown(wait=False, cancel_futures=True)
-            self.pool, self.broken = self._new_pool(), False
-        if self.suspects:                            # then retry what was in flight, one at a time
-            if not self.inflight:
-                job = self.suspects.pop(0)
-                self._guarded(job.arrival, self._submit, job, True)
-            return
-        while len(self.inflight) < self.workers:
+        while self.pool.free():
             arrival = self.queue.pop()
             if arrival is None:
                 return
@@ -193,12 +179,10 @@ class Server:
     def _read(self, assignment: str, student: str):
         return read_submission(self.course, assignment, student, self.names[assignment])
 
-    def _submit(self, job: Job, solo: bool = False, task: dict | None = None) -> None:
-        a, s = job.arrival.assignment, job.arrival.student
-        job.solo = solo
-        task = task or self._read(a, s).task
+    def _submit(self, job: Job, task: dict) -> None:
         job.submitted = time.monotonic()
-        self.inflight[self.pool.submit(grade_task, task, self.bundles[a])] = job
+        self.inflight[job.key] = job
+        self.pool.submit(job.key, task, self.bundles[job.arrival.assignment])
 
     def _guarded(self, arrival: Arrival, step, *args) -> None:
         """One submission's trouble (an unreadable folder, an assignment missing from the gradebook)
@@ -211,36 +195,25 @@ class Server:
                         reason=f"{type(exc).__name__}: {exc}"[:300])
             self.queue.finish(arrival.key, arrival.timestamp)
 
-    def _finish(self, future: Future, job: Job) -> None:
+    def _finish(self, outcome: Outcome, job: Job) -> None:
         a, s = job.arrival.assignment, job.arrival.student
+        if outcome.retry:                            # its worker died; the pool tries it again
+            self._event("worker-died", student=s, assignment=a, tries=outcome.deaths)
+            return
+        del self.inflight[job.key]
         t = job.lap("grade", job.submitted)
-        try:
-            graded = json.loads(future.result())
-        except BrokenProcessPool:
-            self._worker_died(job)
+        if outcome.died:
+            self._event("worker-died", student=s, assignment=a, tries=outcome.deaths)
+            self._failed(job, f"it made its grading worker die {outcome.deaths} times")
             return
-        except Exception as exc:
-            self._failed(job, f"grading failed: {type(exc).__name__}: {exc}")
+        if outcome.error:
+            self._failed(job, f"grading failed: {outcome.error}")
             return
+        graded = json.loads(outcome.value)
         self.writer.record(a, s, graded["notebooks"], self.course.submitted / s / a, job.digest)
         job.lap("record", t)
         self.counts["graded"] += 1
         self._release(job)
-
-    def _worker_died(self, job: Job) -> None:
-        """A worker died, failing every task of its pool. Alone in the pool, JOB is the cause: one
-        more try, or failed after `tries`; otherwise it is retried alone to find out."""
-        self.broken = True
-        if job.solo:
-            job.tries += 1
-        self._event("worker-died", student=job.arrival.student, assignment=job.arrival.assignment,
-                    tries=job.tries)
-        if job.tries >= self.tries:
-            self._failed(job, f"it made its grading worker die {job.tries} times")
-        elif job.solo:
-            self.suspects.insert(0, job)
-        else:
-            self.suspects.append(job)
 
     def _release(self, job: Job) -> None:
         a, s = job.arrival.assignment, job.arrival.student

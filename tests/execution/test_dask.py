@@ -18,7 +18,7 @@ from dlgrader.execution.batch import grade_batch
 from dlgrader.gradebook.scores import submission_scores
 
 
-from ..conftest import gone
+from ..conftest import crash_on, gone
 from .cohort import ps2_cohort
 
 A = "ps2_softmax_cross_entropy"
@@ -127,7 +127,7 @@ def test_a_killed_dask_worker_loses_nothing(built_template, tmp_path, local_scor
 
 
 def test_a_submission_that_keeps_killing_its_worker_fails_alone(built_template, tmp_path, local_scores):
-    cluster = Cluster(tmp_path, worker_env={"DLGRADER_FAULT_CRASH_ON": "d05"})
+    cluster = Cluster(tmp_path, worker_env=crash_on("d05"))
     try:
         course = make_course(built_template, tmp_path)
         run = grade_batch(course, A, scheduler=cluster.address)

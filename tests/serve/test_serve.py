@@ -17,7 +17,7 @@ import pytest
 from dlgrader.collection import student as exchange_student
 from dlgrader.course import Course
 
-from ..conftest import mistake_book, dlgrader, notebook_path
+from ..conftest import crash_on, mistake_book, dlgrader, notebook_path
 from ..execution.cohort import filled
 
 A = "ps2_softmax_cross_entropy"
@@ -201,7 +201,7 @@ def test_worker_killers_and_unreadable_notebooks_get_a_notice(released, tmp_path
         if who == "ivan":                                  # a notebook that is not JSON at all
             (tmp_path / who / A / f"{NB}.ipynb").write_text('{"cells": [ oops')
         exchange_student.submit(course, tmp_path / who, who, A)
-    serve = Serve(course, env={"DLGRADER_FAULT_CRASH_ON": "frank"})
+    serve = Serve(course, env=crash_on("frank"))
     try:
         serve.wait_for("failed", "frank")
         for who in ("erin", "grace"):
