@@ -102,8 +102,6 @@ def collect(assignment, course_path):
 @friendly
 def grade(assignment, students, workers, engine, scheduler, force, unsafe, course_path):
     """Grade every submission under submitted/*/ASSIGNMENT/ into the gradebook."""
-    from .gradebook.scores import submission_scores
-    from .report.summary import grade_table
     course = _course(course_path)
     if engine == "nbgrader":
         from .execution.autograde import grade as run_grade
@@ -129,6 +127,10 @@ def grade(assignment, students, workers, engine, scheduler, force, unsafe, cours
             for c in cells:
                 console.print(f"[bold red]{student} {c['cell']}: needs manual grading, {c['error']}[/bold red]",
                               soft_wrap=True)
+    if engine == "sandbox" and not run.failed and set(run.skipped) == set(run.students):
+        return                      # nothing new: no table (and no nbgrader import) to show the same scores
+    from .gradebook.scores import submission_scores
+    from .report.summary import grade_table
     scores = [s for s in submission_scores(course, assignment) if s.student in graded]
     console.print(grade_table({assignment: scores}, title=f"{assignment}: {len(scores)} graded",
                               failed={assignment: sorted(run.failed) if engine == "sandbox" else list(failed)}))
