@@ -40,6 +40,7 @@ class BatchResult:
     claims: dict = field(default_factory=dict)        # student -> flagged claimed submission times
     grader_errors: dict = field(default_factory=dict)  # student -> cells where the course's own code failed
     timing: dict = field(default_factory=dict)        # the workers' figures (busy fraction, memory...)
+    floor_cpu: float = 0.0      # CPU of the student code and the checks alone, summed (statistics)
 
 
 def hidden_paths(course: Course, config: settings.Dlgrader | None = None) -> list[str]:
@@ -208,6 +209,7 @@ def _collect(result: BatchResult, graded: dict) -> None:
         if nb.get("stops"):
             result.stops.setdefault(student, []).extend(nb["stops"])
         result.seconds[student] = result.seconds.get(student, 0.0) + nb.get("seconds", 0.0)
+        result.floor_cpu += float(nb.get("floor_cpu") or 0.0)
         for cell in nb.get("cells", []):
             if is_grader_error(cell.get("error", "")):
                 result.grader_errors.setdefault(student, []).append(
@@ -225,6 +227,7 @@ def _write_report(course: Course, result: BatchResult) -> None:
     report["already_graded"] = result.skipped
     report["refused"] = result.refused
     report["claimed_time_flags"] = result.claims
+    report["timing"] = dict(result.timing, floor_cpu=result.floor_cpu, graded=len(result.seconds))
     target = logs / f"grade-{result.assignment}.json"
     partial = target.with_suffix(".json.part")
     partial.write_text(json.dumps(report, indent=2))

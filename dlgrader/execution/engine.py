@@ -64,6 +64,7 @@ class Sandboxed:
         self.replay: list[str] = []
         self.restarts = 0
         self.stops: list[str] = []
+        self.cpu = 0.0          # CPU the sandboxes reported for the requests (statistics only)
 
     def _ensure(self):
         if self.session is not None and not self.session.dead:
@@ -80,7 +81,12 @@ class Sandboxed:
                 return self._ensure()
         return self.session
 
+    def _count(self) -> None:
+        if self.session is not None:
+            self.cpu += getattr(self.session, "cpu", 0.0)
+
     def _stopped(self, exc: SessionDied) -> None:
+        self._count()
         self.restarts += 1
         self.stops.append(exc.reason)
         self.session = None
@@ -109,7 +115,9 @@ class Sandboxed:
 
     def close(self) -> None:
         if self.session is not None:
+            self._count()
             self.session.close()
+            self.session = None
 
 
 # ---- proxies the check library sees ------------------------------------------------------------

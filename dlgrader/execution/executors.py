@@ -6,6 +6,8 @@ and results are plain data; only the coordinator writes the gradebook.
 """
 from __future__ import annotations
 
+import os
+import time
 from typing import Iterator, Optional
 
 from .pool import WorkerPool
@@ -66,7 +68,16 @@ class LocalExecutor:
         span = max(self.pool.last_done - self.pool.first_sent, 1e-9)
         return {"workers": [w.__dict__ for w in workers], "span": span,
                 "busy": sum(w.busy for w in workers) / (span * self.pool.size),
-                "ready": max((w.ready - self.pool.created for w in workers if w.ready), default=0.0)}
+                "ready": max((w.ready - self.pool.created for w in workers if w.ready), default=0.0),
+                "first_task_at": _process_age() - (time.monotonic() - self.pool.first_sent)}
+
+
+def _process_age() -> float:
+    """Seconds since this process started (for the start-up figure: command start to first task)."""
+    with open("/proc/self/stat") as fh:
+        started = int(fh.read().rsplit(")", 1)[1].split()[19]) / os.sysconf("SC_CLK_TCK")
+    with open("/proc/uptime") as fh:
+        return float(fh.read().split()[0]) - started
 
 
 def _same(value):

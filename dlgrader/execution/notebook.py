@@ -119,6 +119,7 @@ def grade_notebook(raw: bytes, source, release, zygote: Zygote, limits: Limits, 
     steps, notes = plan(student, source)
     box = Sandboxed(zygote, limits)
     outcomes, flags, cells_out = [], [], []
+    checks_cpu = 0.0          # the worker's CPU in the checks: with the sandbox's, the grading floor
     deadline = started + limits.notebook_seconds
     try:
         for kind, cell in steps:
@@ -131,7 +132,9 @@ def grade_notebook(raw: bytes, source, release, zygote: Zygote, limits: Limits, 
                 if time.monotonic() > deadline:
                     score, report, error, records = 0.0, "", "notebook time limit exceeded", []
                 else:
+                    cpu = time.process_time()
                     score, report, error, records = run_test_cell(cell.source, box, points)
+                    checks_cpu += time.process_time() - cpu
                 cell.metadata["dlgrader"] = {"checks": records}     # the feedback policy reads them
                 if is_grader_error(error):   # the course's code failed: not the student's 0
                     cell.outputs = _test_outputs(report, score, STUDENT_NOTE)
@@ -163,7 +166,8 @@ def grade_notebook(raw: bytes, source, release, zygote: Zygote, limits: Limits, 
     autograded.cells = cells_out
     return {"status": "graded", "reason": "", "cells": [outcome_dict(o) for o in outcomes],
             "autograded": json.dumps(autograded, indent=1, sort_keys=True, ensure_ascii=False), "flags": flags, "notes": notes,
-            "stops": list(box.stops), "seconds": time.monotonic() - started}
+            "stops": list(box.stops), "seconds": time.monotonic() - started,
+            "floor_cpu": checks_cpu + box.cpu}
 
 
 def _stream(text: str) -> dict:
