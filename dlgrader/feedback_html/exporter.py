@@ -23,6 +23,7 @@ class FeedbackExporter(HTMLExporter):
         merged.merge(Config({"FeedbackExporter": {
             "template_name": TEMPLATE,
             "extra_template_basedirs": [str(TEMPLATES)],
-            "filters": {"markdown_offline": "dlgrader.feedback_html.math.markdown_to_html"},
+            "filters": {"markdown_offline": "dlgrader.feedback_html.math.markdown_to_html",
+                        "clean_html": "dlgrader.feedback_html.sanitize.clean_html"},
         }}))
         super().__init__(config=merged, **kwargs)

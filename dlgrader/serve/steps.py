@@ -116,8 +116,12 @@ class NbgraderSteps:
             (outbound / f"{notebook_hash(secret=secret.read_text(), notebook_id=n)}.html").is_file() for n in names)
 
     def warm(self) -> None:
-        """Compile nbconvert's feedback templates before the first student waits for them."""
+        """Compile nbconvert's feedback templates (and the patterns behind its filters) before the
+        first student waits for them, and load what the feedback's own preprocessors read."""
         import nbformat
+
+        from ..feedback_html import summary
+        summary.load_concepts()
         app = self._feedback_app()
         app.exporter = app.exporter_class(parent=app, config=app.config)
         for pp in app.preprocessors:
@@ -125,11 +129,21 @@ class NbgraderSteps:
         from nbconvert.writers import FilesWriter
         app.writer = FilesWriter(parent=app, config=app.config)
         app.ready = True
+        # a released notebook of the course (not student data): code, markdown and math go through
+        # every filter once, so the lexers' and parsers' patterns are compiled before anyone waits
+        # (without the preprocessors: nbgrader's need a graded submission in the gradebook)
+        sample = next(iter(sorted(self.course.release.glob("*/*.ipynb"))), None)
+        kept, app.exporter._preprocessors = app.exporter._preprocessors, []
         try:
-            app.exporter.from_notebook_node(nbformat.v4.new_notebook(), resources={"nbgrader": {
+            nb = nbformat.read(str(sample), as_version=4) if sample else nbformat.v4.new_notebook()
+            for cell in nb.cells:                # no grades to show: render them as plain cells
+                cell.metadata.pop("nbgrader", None)
+            app.exporter.from_notebook_node(nb, resources={"nbgrader": {
                 "notebook": "warm-up", "score": 0, "max_score": 0, "late_penalty": 0}})
-        except Exception:      # only a warm-up: the templates are compiled by now either way
+        except Exception:      # only a warm-up: whatever it compiled stays compiled
             pass
+        finally:
+            app.exporter._preprocessors = kept
 
     def write_notices(self, assignment: str, student: str, messages: dict[str, str]) -> None:
         """Feedback pages that only say MESSAGES[notebook] (plain text), for notebooks that have no
