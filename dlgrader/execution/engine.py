@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import builtins
 import contextlib
+import functools
 import io
 import re
 from dataclasses import asdict, dataclass, field
@@ -225,7 +226,9 @@ def _encode_with_callbacks(value, box: Sandboxed):
 
 
 # ---- running a test cell here -------------------------------------------------------------------
+@functools.lru_cache(maxsize=256)
 def _split_last_expression(source: str):
+    """A test cell's code objects: compiled once per worker (the same cells run for every student)."""
     tree = ast.parse(source)
     last = None
     if tree.body and isinstance(tree.body[-1], ast.Expr):
