@@ -35,6 +35,7 @@ class LocalExecutor:
 
     def start(self, bundle: dict, tasks: list[dict]) -> None:
         if self.pool is None and tasks:
+            from . import notebook  # noqa: F401  (imported once here, every forked worker has it)
             self.pool = WorkerPool(min(self.workers, len(tasks)), self.tries)
         for task in tasks:
             self.pool.submit(task["student"], task, bundle)
