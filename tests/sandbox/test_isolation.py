@@ -151,10 +151,10 @@ def test_cells_and_calls_report_the_cpu_they_took(zygote):
         after_cell = session.cpu
         assert 0 <= after_cell < 0.2
         session.request({"op": "call", "name": "spin", "args": [0.2], "kwargs": {"__dict__": {}}}, 10)
-        assert 0.2 <= session.cpu - after_cell < 2
+        assert 0.15 <= session.cpu - after_cell < 2        # os.times() counts in clock ticks
         session.request({"op": "cell", "source": "pid = os.fork()\nif pid == 0:\n    spin(0.2)\n    os._exit(0)\n"
                                                   "os.waitpid(pid, 0)"}, 10)
-        assert session.cpu - after_cell >= 0.4
+        assert session.cpu - after_cell >= 0.3
     finally:
         session.close()
 
