@@ -57,23 +57,14 @@ class _FakeShell:
 class Channel:
     def __init__(self, sock: socket.socket):
         self.sock = sock
+        self.buffer = codec.Buffer()
 
     def send(self, message: dict) -> None:
         self.sock.sendall(codec.pack(message))
 
     def recv(self) -> dict:
-        header = self._exact(codec.header_size())
-        return codec.unpack(self._exact(codec.body_length(header)))
-
-    def _exact(self, n: int) -> bytes:
-        chunks, got = [], 0
-        while got < n:
-            chunk = self.sock.recv(min(n - got, 1 << 20))
-            if not chunk:
-                raise EOFError
-            chunks.append(chunk)
-            got += len(chunk)
-        return b"".join(chunks)
+        header = self.buffer.take(codec.header_size(), self.sock.recv)
+        return codec.unpack(self.buffer.take(codec.body_length(header), self.sock.recv))
 
 
 def _figures() -> list:

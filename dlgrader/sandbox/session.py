@@ -91,6 +91,7 @@ class Session:
         self.dead: Optional[str] = None
         self.callbacks: dict[int, Callable] = {}
         self.cpu = 0.0      # CPU seconds the sandbox reported for its cells and calls (statistics)
+        self.buffer = codec.Buffer()
 
     # ---- life cycle --------------------------------------------------------------------------
     def start(self, timeout: float) -> None:
@@ -178,8 +179,7 @@ class Session:
             self._die(f"the submission sent malformed data ({exc})")
 
     def _exact(self, n: int, deadline: float) -> bytes:
-        chunks, got = [], 0
-        while got < n:
+        def receive(size: int) -> bytes:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 self._die("time limit exceeded")
@@ -187,14 +187,13 @@ class Session:
             if not ready:
                 self._die("time limit exceeded")
             try:
-                chunk = self.sock.recv(min(n - got, 1 << 20))
+                return self.sock.recv(size)
             except OSError:
-                chunk = b""
-            if not chunk:
-                self._die("the submission's process ended unexpectedly")
-            chunks.append(chunk)
-            got += len(chunk)
-        return b"".join(chunks)
+                return b""
+        try:
+            return self.buffer.take(n, receive)
+        except EOFError:
+            self._die("the submission's process ended unexpectedly")
 
     def _die(self, reason: str):
         self.dead = reason
