@@ -6,6 +6,7 @@ is killed (its whole PID namespace with it) and reported, never trusted.
 from __future__ import annotations
 
 import json
+import math
 import os
 import select
 import signal
@@ -17,6 +18,14 @@ from typing import Callable, Optional
 
 from . import codec
 from .isolation import Policy
+
+
+def _reported_cpu(value, limit: float) -> float:
+    """The sandbox's own count of the CPU a request took: it may say anything, so only a finite
+    number within the request's time limit counts, anything else counts 0."""
+    if type(value) not in (int, float) or not math.isfinite(value) or not 0 <= value <= limit:
+        return 0.0
+    return float(value)
 
 
 class SandboxUnavailable(RuntimeError):
@@ -87,6 +96,8 @@ class Session:
         self.pid: Optional[int] = None
         self.dead: Optional[str] = None
         self.callbacks: dict[int, Callable] = {}
+        self.cpu = 0.0      # CPU seconds the sandbox reported for its cells and calls (statistics)
+        self.buffer = codec.Buffer()
 
     # ---- life cycle --------------------------------------------------------------------------
     def start(self, timeout: float) -> None:
@@ -140,6 +151,8 @@ class Session:
             if reply.get("op") == "callback":
                 self._answer_callback(reply)
                 continue
+            if message.get("op") in ("cell", "call"):
+                self.cpu += _reported_cpu(reply.pop("cpu", None), timeout)
             return reply
 
     def register_callback(self, fn: Callable) -> dict:
@@ -172,8 +185,7 @@ class Session:
             self._die(f"the submission sent malformed data ({exc})")
 
     def _exact(self, n: int, deadline: float) -> bytes:
-        chunks, got = [], 0
-        while got < n:
+        def receive(size: int) -> bytes:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 self._die("time limit exceeded")
@@ -181,14 +193,13 @@ class Session:
             if not ready:
                 self._die("time limit exceeded")
             try:
-                chunk = self.sock.recv(min(n - got, 1 << 20))
+                return self.sock.recv(size)
             except OSError:
-                chunk = b""
-            if not chunk:
-                self._die("the submission's process ended unexpectedly")
-            chunks.append(chunk)
-            got += len(chunk)
-        return b"".join(chunks)
+                return b""
+        try:
+            return self.buffer.take(n, receive)
+        except EOFError:
+            self._die("the submission's process ended unexpectedly")
 
     def _die(self, reason: str):
         self.dead = reason

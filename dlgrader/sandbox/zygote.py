@@ -2,8 +2,9 @@
 
 Started once per worker with `python -I -m dlgrader.sandbox.zygote FD` (isolated mode: no
 current folder on sys.path, no PYTHON* variables). It imports numpy and IPython's cell transformer
-once, then for every request received on the control socket forks a child that enters the sandbox
-and serves the submission on the socket passed along with the request. It never loads the course's
+once, then for every request received on the control socket forks a child straight into new
+namespaces (isolation.isolate), which confines itself and serves the submission on the socket
+passed along with the request. It never loads the course's
 reference or tests, so a forked sandbox has nothing of them in memory.
 """
 from __future__ import annotations
@@ -27,7 +28,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot  # noqa: E402,F401  (the plotting cell must not pay for the import)
 from IPython.core.inputtransformer2 import TransformerManager  # noqa: E402
 
-from . import isolation as sandbox  # noqa: E402
+from . import codec, isolation as sandbox  # noqa: E402
 from .inside import Channel, Runner  # noqa: E402
 
 _transformer = TransformerManager()
@@ -40,18 +41,14 @@ def _transform(source: str) -> str:
     return _transformer.transform_cell(source)
 
 
-def _child(session_fd: int, policy: sandbox.Policy, isolate: bool) -> None:
-    """Runs in the forked child C: make the sandboxed process B, report its pid, wait for it."""
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    sandbox.prctl(sandbox.PR_SET_PDEATHSIG, 9)
-    sock = socket.socket(fileno=session_fd)
-    channel = Channel(sock)
+def _sandboxed(control: socket.socket, channel: Channel, session_fd: int, policy: sandbox.Policy,
+               isolate: bool) -> None:
+    """Runs in the forked child, the sandboxed process: confine it, serve the submission, exit.
+    Never returns into the zygote's loop, whatever happens."""
     try:
-        pid = sandbox.isolate() if isolate else os.fork()
-    except OSError as exc:
-        channel.send({"op": "fatal", "error": f"cannot create the sandbox: {exc}"})
-        os._exit(1)
-    if pid == 0:
+        control.close()
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)   # the student's code waits for its children
+        sandbox.prctl(sandbox.PR_SET_PDEATHSIG, 9)      # dies with the zygote
         try:
             os.setpgid(0, 0)
             if isolate:
@@ -63,20 +60,31 @@ def _child(session_fd: int, policy: sandbox.Policy, isolate: bool) -> None:
                     resource.setrlimit(res, (value, value))
         except BaseException as exc:
             channel.send({"op": "fatal", "error": f"cannot enter the sandbox: {exc}"})
-            os._exit(1)
+            return
         Runner(channel, _transform).serve()
+    finally:
         os._exit(0)
-    channel.send({"op": "pid", "pid": pid})
+
+
+def _spawn(control: socket.socket, session_fd: int, policy: sandbox.Policy, isolate: bool) -> None:
+    """Fork the sandboxed process straight into its namespaces and tell the grader its pid (its
+    parent is the zygote, which ignores SIGCHLD: the kernel reaps it)."""
+    sock = socket.socket(fileno=session_fd)
+    channel = Channel(sock)
+    try:
+        pid = sandbox.isolate() if isolate else os.fork()
+    except OSError as exc:
+        pid, error = -1, f"cannot create the sandbox: {exc}"
+    if pid == 0:
+        _sandboxed(control, channel, session_fd, policy, isolate)
+    # a few bytes on a socket the sandbox has not written past "ready" on: never blocks; and if the
+    # grader has gone, the zygote carries on
+    message = {"op": "pid", "pid": pid} if pid > 0 else {"op": "fatal", "error": error}
+    try:
+        sock.send(codec.pack(message), socket.MSG_DONTWAIT)
+    except OSError:
+        pass
     sock.close()
-    while True:
-        try:
-            os.waitpid(pid, 0)
-            break
-        except ChildProcessError:
-            break
-        except InterruptedError:
-            continue
-    os._exit(0)
 
 
 def serve(control: socket.socket) -> None:
@@ -92,11 +100,7 @@ def serve(control: socket.socket) -> None:
             return
         request = json.loads(data.decode())
         policy = sandbox.Policy.from_dict(request["policy"])
-        session_fd = fds[0]
-        if os.fork() == 0:
-            control.close()
-            _child(session_fd, policy, bool(request.get("isolate", True)))
-        os.close(session_fd)
+        _spawn(control, fds[0], policy, bool(request.get("isolate", True)))
 
 
 def main() -> None:

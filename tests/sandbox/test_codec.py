@@ -173,3 +173,22 @@ def test_a_reply_with_a_malformed_value_is_the_students_failed_call():
             raise AssertionError
     with pytest.raises(TypeError, match="cannot be graded"):
         StudentFunction(Box(), "softmax")(np.zeros(3))
+
+
+@pytest.mark.parametrize("raw, counted", [(b"0.25", 0.25), (b"3", 3.0), (b"0", 0.0), (b"-1", 0.0),
+                                          (b"11", 0.0), (b"NaN", 0.0), (b"Infinity", 0.0), (b"true", 0.0),
+                                          (b'"0.5"', 0.0), (b"[1]", 0.0), (b"null", 0.0)])
+def test_the_cpu_a_sandbox_reports_counts_only_if_plausible(raw, counted):
+    """Each cell/call reply says how much CPU it took (statistics for benchmarks). The sandbox may
+    lie: only a finite number between 0 and the request's time limit is added to session.cpu."""
+    ours, theirs = socket.socketpair()
+    body = b'{"ok":true,"output":"","cpu":' + raw + b"}"
+    theirs.sendall(struct.pack("!I", len(body)) + body)
+    session = Session(ours)
+    try:
+        reply = session.request({"op": "cell", "source": "1"}, timeout=10)
+        assert reply == {"ok": True, "output": ""}
+        assert session.cpu == counted and type(session.cpu) is float
+    finally:
+        ours.close()
+        theirs.close()

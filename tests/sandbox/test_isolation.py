@@ -141,6 +141,24 @@ def test_runaway_code_is_stopped_by_the_time_limit(zygote):
     assert session.dead
 
 
+def test_cells_and_calls_report_the_cpu_they_took(zygote):
+    """Statistics for benchmarks: each cell and call reply carries the CPU the sandbox spent on it
+    (its forked children included); the session adds them up."""
+    session = zygote.spawn()
+    try:
+        session.request({"op": "cell", "source": "import os, time\ndef spin(s):\n    t = time.process_time()\n"
+                                                  "    while time.process_time() - t < s:\n        pass\n"}, 10)
+        after_cell = session.cpu
+        assert 0 <= after_cell < 0.2
+        session.request({"op": "call", "name": "spin", "args": [0.2], "kwargs": {"__dict__": {}}}, 10)
+        assert 0.15 <= session.cpu - after_cell < 2        # os.times() counts in clock ticks
+        session.request({"op": "cell", "source": "pid = os.fork()\nif pid == 0:\n    spin(0.2)\n    os._exit(0)\n"
+                                                  "os.waitpid(pid, 0)"}, 10)
+        assert session.cpu - after_cell >= 0.3
+    finally:
+        session.close()
+
+
 def test_killing_itself_or_its_parent_only_ends_the_sandbox(zygote):
     session = zygote.spawn()
     with pytest.raises(SessionDied):
