@@ -1,9 +1,10 @@
 """The pool of grading worker processes behind `dlgrader grade` and `dlgrader serve`.
 
 One pool, one retry policy for both commands:
-- Workers are forked from the coordinator when the pool is made, which the CLI does before it
-  imports nbgrader, so they import their grading code and start their sandbox zygote while the
-  coordinator is still loading; by the first task they are warm.
+- Workers are forked from the coordinator when the pool is made, before the coordinator imports
+  nbgrader, after it has loaded the grading code and started one sandbox zygote, which the workers
+  inherit and share (each spawn request is one message on the zygote's socket): start-up is paid
+  once, not once per worker.
 - Each worker runs its tasks in the order sent; the pool knows which task every worker is running.
   When a worker dies, only that task is blamed: it is tried again on a fresh worker, and after
   `tries` deaths it ends as `died`. Tasks sent to that worker behind it go back to the front of the
@@ -98,6 +99,9 @@ class WorkerPool:
         self._warmed = threading.Condition(self._lock)
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_w, False)
+        if prestart:                   # one sandbox zygote, started here, shared by the workers
+            from . import workers
+            workers.prestart()
         for _ in range(self.size):
             self._fork()
         self._thread = threading.Thread(target=self._loop, name="dlgrader-pool", daemon=True)
@@ -152,6 +156,9 @@ class WorkerPool:
             self._end(w)
         os.close(self._wake_r)
         os.close(self._wake_w)
+        if self._prestart:
+            from . import workers
+            workers.stop_zygote()
 
     def __enter__(self) -> "WorkerPool":
         return self

@@ -57,16 +57,29 @@ def make_bundle(course: Course, assignment: str, unsafe: bool, limits: Limits, h
 
 
 def prestart() -> None:
-    """Import the grading code and start the zygote now, before the first bundle arrives."""
+    """Import the grading code and have the zygote ready now, before the first bundle arrives."""
     from . import notebook  # noqa: F401  (the import is the warm-up)
-    _zygote_process()
+    _zygote_process().ready()
 
 
-def _zygote_process():
+def start_zygote() -> None:
+    """Start this process's zygote in the background. A pool forked after it shares it (pool.py)."""
+    _zygote_process(wait=False)
+
+
+def stop_zygote() -> None:
+    """Stop this process's zygote (the pool that shared it has ended)."""
+    while _zygote:
+        _zygote.pop().close()
+
+
+def _zygote_process(wait: bool = True):
+    if _zygote and _zygote[0].owner == os.getpid() and _zygote[0].proc.poll() is not None:
+        _zygote.pop().close()          # it died: start another rather than fail every spawn
     if not _zygote:
         from ..sandbox.session import Zygote
         _register_cleanup()
-        _zygote.append(Zygote())
+        _zygote.append(Zygote(wait=wait))
     return _zygote[0]
 
 
@@ -137,8 +150,7 @@ def _register_cleanup() -> None:
 
 def _teardown() -> None:
     _states.clear()
-    while _zygote:
-        _zygote.pop().close()
+    stop_zygote()
 
 
 def warm(bundle: dict) -> str:

@@ -42,11 +42,18 @@ class SessionDied(RuntimeError):
 
 class Zygote:
     """One pre-warmed zygote process; `spawn()` gives a fresh isolated session from it, under the
-    zygote's policy or one given for that session (a grading worker serves several assignments)."""
+    zygote's policy or one given for that session (a grading worker serves several assignments).
 
-    def __init__(self, policy: Optional[Policy] = None, isolate: bool = True):
+    One zygote can serve several worker processes forked after it started (the grading pool shares
+    one: its start-up, ~1 s of CPU, is paid once): each spawn request is one atomic message on the
+    zygote's SEQPACKET control socket, carrying the socket of its own session. Only the process that
+    started the zygote stops it; a forked worker's close() just lets go of the socket.
+    With `wait=False` the zygote starts in the background; `ready()` (or the first spawn) waits."""
+
+    def __init__(self, policy: Optional[Policy] = None, isolate: bool = True, wait: bool = True):
         self.policy = policy
         self.isolate = isolate
+        self.owner = os.getpid()
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
@@ -58,10 +65,19 @@ class Zygote:
                                      stderr=subprocess.PIPE)
         child.close()
         self.control = parent
-        ready, _, _ = select.select([parent], [], [], 60)
-        if not ready or parent.recv(16) != b"ready\n":
+        self._ready = False
+        if wait:
+            self.ready()
+
+    def ready(self, timeout: float = 60.0) -> None:
+        """Wait for the zygote's start-up (its imports); SandboxUnavailable if it did not start."""
+        if self._ready:
+            return
+        ready, _, _ = select.select([self.control], [], [], timeout)
+        if not ready or self.control.recv(16) != b"ready\n":
             err = self.proc.stderr.read().decode(errors="replace")[-300:] if self.proc.poll() is not None else ""
             raise SandboxUnavailable(f"the sandbox zygote did not start {err.strip()}")
+        self._ready = True
 
     def spawn(self, timeout: float = 30.0, policy: Optional[Policy] = None,
               isolate: Optional[bool] = None) -> "Session":
@@ -69,6 +85,7 @@ class Zygote:
         if policy is None:
             raise SandboxUnavailable("no sandbox policy given")
         isolate = self.isolate if isolate is None else isolate
+        self.ready()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         request = json.dumps({"policy": policy.to_dict(), "isolate": isolate}).encode()
         try:
@@ -85,9 +102,10 @@ class Zygote:
         try:
             self.control.close()
         finally:
-            if self.proc.poll() is None:
-                self.proc.kill()
-            self.proc.wait()
+            if os.getpid() == self.owner:        # a worker forked later only lets go of the socket
+                if self.proc.poll() is None:
+                    self.proc.kill()
+                self.proc.wait()
 
 
 class Session:
