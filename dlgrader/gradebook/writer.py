@@ -184,11 +184,9 @@ class GradebookWriter:
         verdicts = {}
         for name, result in results.items():
             text = result.get("autograded")
-            removed = 0
-            if text:     # Formgrader renders it in the TA's session: no student HTML that can run
-                text, removed = sanitized(text)
+            if text:     # cleaned by the grading worker (execution/notebook.py): written as given
                 (staging / f"{name}.ipynb").write_text(text, encoding="utf-8")
-            verdicts[name] = {"sanitized": removed, "status": result.get("status"), "reason": result.get("reason", ""),
+            verdicts[name] = {"sanitized": result.get("sanitized", 0), "status": result.get("status"), "reason": result.get("reason", ""),
                               "cells": result.get("cells", []), "flags": result.get("flags", []),
                               "stops": result.get("stops", []), "notes": result.get("notes", [])}
         # the per-check verdicts, for the report (grader data: written by the grader, read by it)
@@ -202,7 +200,8 @@ STAGING, RETIRED = ".dlgrader-new", ".dlgrader-old"
 
 def sanitized(text: str) -> tuple[str, int]:
     """An autograded notebook's JSON with student HTML cleaned (feedback_html/sanitize.py), and how
-    many pieces were changed."""
+    many pieces were changed: for notebooks written by stock nbgrader (execution/autograde.py);
+    dlgrader's own grading workers clean theirs as they build them."""
     import nbformat
 
     from ..feedback_html.sanitize import clean_notebook
