@@ -2,7 +2,8 @@
 
 `dlgrader grade` has one coordinator that alone writes the gradebook while worker processes grade;
 on a small machine every ms it spends per submission is taken from the workers. This measures that
-cost alone, in CPU time (other jobs on the machine change wall times, much less CPU times):
+cost alone, in CPU time, user and system apart (other jobs on the machine change wall times much
+more than CPU times; the system part, the autograded/ folder's files, varies most):
 
     capture: grade a course once in this process (`dlgrader grade --force`), timing each
              writer.record (and the group commits, when the writer has them), and keep the workers'
@@ -17,6 +18,7 @@ cost alone, in CPU time (other jobs on the machine change wall times, much less 
 from __future__ import annotations
 
 import argparse
+import os
 import pickle
 import shutil
 import statistics
@@ -76,13 +78,16 @@ def replay(course: Course, saved: Path, k: int, repeat: int) -> None:
                 writer = writer_module.GradebookWriter(copy)
                 if label == "re-grade":
                     _record_all(writer, copy, assignment, calls, k)
-                started = time.process_time()
+                started = os.times()
                 _record_all(writer, copy, assignment, calls, k)
-                per.append((time.process_time() - started) / len(calls))
+                ended = os.times()
+                per.append(((ended.user - started.user) / len(calls), (ended.system - started.system) / len(calls)))
                 writer.close()
-        print(f"replay {label}, {len(calls)} submissions, k={k}: "
-              f"{statistics.median(per) * 1e3:.1f} ms CPU each (median of {repeat}: "
-              f"{', '.join(f'{p * 1e3:.1f}' for p in per)})")
+        total = [u + s for u, s in per]
+        print(f"replay {label}, {len(calls)} submissions, k={k}: {statistics.median(total) * 1e3:.1f} ms CPU "
+              f"each, user {statistics.median(u for u, _ in per) * 1e3:.1f} + system "
+              f"{statistics.median(s for _, s in per) * 1e3:.1f} (medians of {repeat}; totals "
+              f"{', '.join(f'{t * 1e3:.1f}' for t in total)})")
 
 
 def _record_all(writer, course: Course, assignment: str, calls: list, k: int) -> None:
