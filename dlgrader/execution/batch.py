@@ -126,6 +126,7 @@ def _one_run_at_a_time(course: Course, assignment: str):
 
 
 def _grade_batch(course, assignment, students, workers, unsafe, limits, scheduler, force, on_recorded):
+    from ..gradebook.groups import CommitGroups
     from ..gradebook.writer import GradebookWriter, recover_autograded
     found = course.select_submissions(assignment, students)
     probe_sandbox(course, unsafe)
@@ -155,17 +156,21 @@ def _grade_batch(course, assignment, students, workers, unsafe, limits, schedule
         todo = [t["student"] for t in tasks]
         executor = DaskExecutor(scheduler) if scheduler else LocalExecutor(workers)
         with bar(f"Grading {assignment}", len(todo), each=True) as advance:
-            for student, outcome in (executor.run(bundle, tasks) if tasks else ()):
+            def committed(student):
+                advance(note=student)
+                if on_recorded is not None:
+                    on_recorded(student)
+            groups = CommitGroups(writer, committed)      # commits in groups (gradebook/groups.py)
+            for student, outcome in groups.arrivals(executor.run(bundle, tasks) if tasks else ()):
                 if isinstance(outcome, BaseException):
                     result.failed[student] = _failure(outcome)
                 else:
                     graded = json.loads(outcome)
                     _collect(result, graded)
                     writer.record(assignment, student, graded["notebooks"],
-                                  course.submitted / student / assignment, digests[student])
-                advance(note=student)
-                if on_recorded is not None:
-                    on_recorded(student)
+                                  course.submitted / student / assignment, digests[student], commit=False)
+                groups.done(student)
+            groups.commit()
     finally:
         writer.close()
     _write_report(course, result)
