@@ -6,7 +6,6 @@ generate_feedback` work on top.
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
@@ -57,6 +56,8 @@ class GradebookWriter:
     Callers may record several submissions with commit=False and then commit() them as one
     transaction (`dlgrader grade` does, to spare a commit's fsync per submission): a kill then loses
     the whole uncommitted group and nothing else, and a re-run grades it again.
+    (Their autograded/ folders are in place already: the old grading's folder is replaced only by a
+    newer one, and a re-run writes it again.)
     """
 
     def __init__(self, course: Course):
@@ -64,6 +65,7 @@ class GradebookWriter:
         self.gb = Gradebook(course.db_url, course.course_id)
         journal.ensure(self.gb.engine)
         self.late_plugin = late_submission_plugin(course)
+        self._pending: list = []      # writes recorded with commit=False, for commit()
 
     def close(self) -> None:
         self.gb.close()
@@ -79,13 +81,16 @@ class GradebookWriter:
     def record(self, assignment: str, student: str, results: dict, submitted: Path, digest: str,
                commit: bool = True) -> None:
         """`results` maps notebook name -> the engine's plain-data result for it. With commit=False
-        the scores and the journal row join the open transaction, for commit() to commit together
-        with others (a group); on an error the whole open transaction is rolled back."""
+        its scores and journal row wait for commit(), to be written with others (a group)."""
         self._write_autograded(assignment, student, results, submitted)
-        with self._transaction(commit):
-            db = self.gb.db.connection()
-            self._record(db, assignment, student, results, submitted)
+        timestamp = read_timestamp(submitted)
+
+        def write(db):
+            self._record(db, assignment, student, results, timestamp)
             journal.mark(db, assignment, student, digest)
+        self._pending.append(write)
+        if commit:
+            self.commit()
 
     def refuse(self, assignment: str, student: str, reason: str, submitted: Path, digest: Optional[str],
                commit: bool = True) -> None:
@@ -95,33 +100,37 @@ class GradebookWriter:
         names = [nb.name for nb in self.gb.find_assignment(assignment).notebooks]
         self._write_autograded(assignment, student, {n: {"status": "refused", "reason": reason} for n in names},
                                submitted, copy_files=False)
-        with self._transaction(commit):
-            db = self.gb.db.connection()
-            sub = rows.submission(db, assignment, student, read_timestamp(submitted))
+        timestamp = read_timestamp(submitted)
+
+        def write(db):
+            sub = rows.submission(db, assignment, student, timestamp)
             grades, comments = rows.grades_and_comments(db, sub.id)
             rows.set_auto(db, [{"row": g.id, "auto_score": 0.0, "needs_manual_grade": True} for g in grades],
                           [{"row": c.id, "auto_comment": f"Not graded: {reason}"} for c in comments])
             self._late_penalties(db, sub, student)
             if digest is not None:
                 journal.mark(db, assignment, student, digest)
+        self._pending.append(write)
+        if commit:
+            self.commit()
 
     def commit(self) -> None:
-        """Commit what was recorded with commit=False (one transaction: all of it or none)."""
-        with self._transaction(True):
-            pass
-
-    @contextlib.contextmanager
-    def _transaction(self, commit: bool):
+        """Write what was recorded since the last commit and commit it: one transaction, all of it
+        or none (on an error it is rolled back, and dropped). The writes wait until now so that the
+        gradebook is locked only while a group is written, never while it waits for more results
+        (a TA saving a manual score in Formgrader meanwhile would get "database is locked")."""
+        pending, self._pending = self._pending, []
         try:
-            yield
-            if commit:
-                self.gb.db.commit()
+            db = self.gb.db.connection()
+            for write in pending:
+                write(db)
+            self.gb.db.commit()
         except BaseException:
             self.gb.db.rollback()
             raise
 
-    def _record(self, db, assignment: str, student: str, results: dict, submitted: Path) -> None:
-        sub = rows.submission(db, assignment, student, read_timestamp(submitted))
+    def _record(self, db, assignment: str, student: str, results: dict, timestamp: Optional[datetime]) -> None:
+        sub = rows.submission(db, assignment, student, timestamp)
         grades, comments = rows.grades_and_comments(db, sub.id)
         cells = {name: {c["grade_id"]: c for c in (result or {}).get("cells", [])} for name, result in results.items()}
         scores = []
