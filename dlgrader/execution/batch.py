@@ -132,6 +132,7 @@ def _one_run_at_a_time(course: Course, assignment: str):
 
 def _grade_batch(course, assignment, students, workers, unsafe, limits, scheduler, force, on_recorded, pool):
     from ..gradebook import journal
+    from ..gradebook.groups import CommitGroups
     found = course.select_submissions(assignment, students)
     config = settings.load(course)
     probe_sandbox(course, unsafe, config)
@@ -168,17 +169,21 @@ def _grade_batch(course, assignment, students, workers, unsafe, limits, schedule
         for s in refused:
             writer.refuse(assignment, s, result.refused[s], course.submitted / s / assignment, digests[s])
         with bar(f"Grading {assignment}", len(tasks), each=True) as advance:
-            for student, outcome in executor.results():
+            def committed(student):
+                advance(note=student)
+                if on_recorded is not None:
+                    on_recorded(student)
+            groups = CommitGroups(writer, committed)      # commits in groups (gradebook/groups.py)
+            for student, outcome in groups.arrivals(executor.results()):
                 if isinstance(outcome, BaseException):
                     result.failed[student] = _failure(outcome)
                 else:
                     graded = json.loads(outcome)
                     _collect(result, graded)
                     writer.record(assignment, student, graded["notebooks"],
-                                  course.submitted / student / assignment, digests[student])
-                advance(note=student)
-                if on_recorded is not None:
-                    on_recorded(student)
+                                  course.submitted / student / assignment, digests[student], commit=False)
+                groups.done(student)
+            groups.commit()
     finally:
         writer.close()
         executor.close()

@@ -16,6 +16,7 @@ import nbformat
 
 from .checksum import compute_checksum
 
+from ..feedback_html.sanitize import clean_notebook
 from ..verdicts.integrity import scan_cell
 from .faults import STUDENT_NOTE, is_grader_error
 from .engine import CellOutcome, Limits, Sandboxed, outcome_dict, run_test_cell
@@ -105,7 +106,13 @@ def plan(student, source) -> tuple[list, list[str]]:
 
 
 def grade_notebook(raw: bytes, source, release, zygote: Zygote, limits: Limits, transform=None) -> dict:
-    """Grade one notebook; returns plain data (outcomes, the autograded notebook as JSON, flags)."""
+    """Grade one notebook; returns plain data (outcomes, the autograded notebook as JSON, flags).
+
+    The autograded notebook comes out with its student HTML cleaned (feedback_html/sanitize.py;
+    "sanitized" counts what was changed): Formgrader renders it in the TA's session. It is cleaned
+    here, where it is built, so the coordinator that writes it (gradebook/writer.py) needs neither
+    to parse nor to clean it again; this is the trusted grading process, the student's code ran in
+    the sandbox."""
     started = time.monotonic()
     student, problem = read_submission(raw)
     test_cells = [c for c in source.cells if _is_test(c) or (_meta(c).get("grade") and _meta(c).get("solution"))]
@@ -114,7 +121,8 @@ def grade_notebook(raw: bytes, source, release, zygote: Zygote, limits: Limits, 
                                 float(_meta(c).get("points", 0)), score=0.0, needs_manual=True, reason=problem)
                     for c in test_cells]
         return {"status": "unreadable", "reason": problem, "cells": [outcome_dict(o) for o in outcomes],
-                "autograded": None, "flags": [], "notes": [], "stops": [], "seconds": time.monotonic() - started}
+                "autograded": None, "sanitized": 0, "flags": [], "notes": [], "stops": [],
+                "seconds": time.monotonic() - started}
     release_checksums = {_meta(c).get("grade_id"): _meta(c).get("checksum") for c in release.cells}
     steps, notes = plan(student, source)
     box = Sandboxed(zygote, limits)
@@ -164,8 +172,10 @@ def grade_notebook(raw: bytes, source, release, zygote: Zygote, limits: Limits, 
         box.close()
     autograded = copy.deepcopy(student)
     autograded.cells = cells_out
+    sanitized = clean_notebook(autograded)
     return {"status": "graded", "reason": "", "cells": [outcome_dict(o) for o in outcomes],
-            "autograded": json.dumps(autograded, indent=1, sort_keys=True, ensure_ascii=False), "flags": flags, "notes": notes,
+            "autograded": json.dumps(autograded, indent=1, sort_keys=True, ensure_ascii=False),
+            "sanitized": sanitized, "flags": flags, "notes": notes,
             "stops": list(box.stops), "seconds": time.monotonic() - started,
             "floor_cpu": checks_cpu + box.cpu}
 

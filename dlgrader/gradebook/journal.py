@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from datetime import datetime, timezone
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, select
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, bindparam, select
 
 metadata = MetaData()
 graded = Table(
@@ -51,13 +51,17 @@ def done_at(db_url: str, assignment: str) -> dict[str, str]:
         engine.dispose()
 
 
+KEY = (graded.c.assignment == bindparam("a")) & (graded.c.student == bindparam("s"))
+AGAIN = graded.update().where(KEY).values(digest=bindparam("d"), times=graded.c.times + 1, graded_at=bindparam("at"))
+FIRST = graded.insert().values(assignment=bindparam("a"), student=bindparam("s"), digest=bindparam("d"), times=1,
+                               graded_at=bindparam("at"))
+
+
 def mark(session, assignment: str, student: str, digest: str) -> None:
-    """Record a grading; part of the caller's transaction (the caller commits)."""
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
-    key = (graded.c.assignment == assignment) & (graded.c.student == student)
-    row = session.execute(select(graded.c.times).where(key)).first()
-    if row is None:
-        session.execute(graded.insert().values(assignment=assignment, student=student, digest=digest,
-                                               times=1, graded_at=now))
-    else:
-        session.execute(graded.update().where(key).values(digest=digest, times=row[0] + 1, graded_at=now))
+    """Record a grading; part of the caller's transaction (the caller commits). One statement for
+    a re-grade (an update that counts), an insert after it only for a first grading: portable
+    (SQLite, PostgreSQL), and no select first. The statements are built once (module level):
+    building them for each submission cost more CPU than running them."""
+    values = {"a": assignment, "s": student, "d": digest, "at": datetime.now(timezone.utc).replace(tzinfo=None)}
+    if session.execute(AGAIN, values).rowcount == 0:
+        session.execute(FIRST, values)
