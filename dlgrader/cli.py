@@ -103,6 +103,9 @@ def collect(assignment, course_path):
 def grade(assignment, students, workers, engine, scheduler, force, unsafe, course_path):
     """Grade every submission under submitted/*/ASSIGNMENT/ into the gradebook."""
     course = _course(course_path)
+    if engine == "sandbox" and not scheduler:
+        from .execution import zygotes
+        zygotes.start()          # the sandbox zygote loads (~1 s) while this process does
     if engine == "nbgrader":
         from .execution.autograde import grade as run_grade
         run = run_grade(course, assignment, list(students) or None)

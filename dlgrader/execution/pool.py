@@ -157,8 +157,8 @@ class WorkerPool:
         os.close(self._wake_r)
         os.close(self._wake_w)
         if self._prestart:
-            from . import workers
-            workers.stop_zygote()
+            from . import zygotes
+            zygotes.stop()
 
     def __enter__(self) -> "WorkerPool":
         return self
@@ -304,7 +304,7 @@ def _worker_main(sock: socket.socket, run, prestart: bool) -> None:
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)      # killed with the coordinator, even by SIGKILL
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the coordinator's to handle
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    from . import workers
+    from . import workers, zygotes
     if prestart:
         workers.prestart()
     inbox: queue.Queue = queue.Queue()
@@ -333,7 +333,7 @@ def _worker_main(sock: socket.socket, run, prestart: bool) -> None:
             value, reply = "", {"op": "error", "error": f"{type(exc).__name__}: {str(exc)[:300]}"}
         reply.update(key=head["key"], cpu=time.process_time() - cpu,
                      rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                     zygote_mb=workers.zygote_peak_mb())
+                     zygote_mb=zygotes.peak_mb())
         _write(sock, reply, value.encode("utf-8"))
 
 

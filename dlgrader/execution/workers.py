@@ -24,13 +24,12 @@ import nbformat
 from .. import settings
 from ..course import Course
 from ..verdicts import reference, seeds
+from . import zygotes
 from .engine import Limits
 
 UID_BASE = 64000
 KEEP = 4
 _states: OrderedDict = OrderedDict()
-_registered: list = []
-_zygote: list = []          # this process's one zygote, once started
 
 
 def uid_base() -> int:
@@ -59,42 +58,7 @@ def make_bundle(course: Course, assignment: str, unsafe: bool, limits: Limits, h
 def prestart() -> None:
     """Import the grading code and have the zygote ready now, before the first bundle arrives."""
     from . import notebook  # noqa: F401  (the import is the warm-up)
-    _zygote_process().ready()
-
-
-def start_zygote() -> None:
-    """Start this process's zygote in the background. A pool forked after it shares it (pool.py)."""
-    _zygote_process(wait=False)
-
-
-def stop_zygote() -> None:
-    """Stop this process's zygote (the pool that shared it has ended)."""
-    while _zygote:
-        _zygote.pop().close()
-
-
-def _zygote_process(wait: bool = True):
-    if _zygote and _zygote[0].owner == os.getpid() and _zygote[0].proc.poll() is not None:
-        _zygote.pop().close()          # it died: start another rather than fail every spawn
-    if not _zygote:
-        from ..sandbox.session import Zygote
-        _register_cleanup()
-        _zygote.append(Zygote(wait=wait))
-    return _zygote[0]
-
-
-def zygote_peak_mb() -> float:
-    """Peak resident memory of this worker's zygote (0 when it has none)."""
-    if not _zygote:
-        return 0.0
-    try:
-        with open(f"/proc/{_zygote[0].proc.pid}/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
+    zygotes.current().ready()
 
 
 class _Sandboxes:
@@ -126,7 +90,7 @@ def _setup(bundle: dict) -> dict:
     policy = replace(default_policy(list(bundle["hidden"]), uid),
                      memory_bytes=limits.memory_bytes, processes=limits.processes)
     state = {"transform": TransformerManager().transform_cell, "digest": bundle["digest"],
-             "zygote": _Sandboxes(_zygote_process(), policy, not bundle["unsafe"]), "limits": limits,
+             "zygote": _Sandboxes(zygotes.current(), policy, not bundle["unsafe"]), "limits": limits,
              "notebooks": {stem: (nbformat.reads(src, as_version=4), nbformat.reads(rel, as_version=4))
                            for stem, (src, rel) in bundle["notebooks"].items()}}
     _states[bundle["digest"]] = state
@@ -136,21 +100,6 @@ def _setup(bundle: dict) -> dict:
 def _use_reference(state: dict, bundle: dict) -> None:
     """Point the verdicts at this bundle's reference (held in memory; loaded afresh on a switch)."""
     reference.use_sources(bundle["reference"], state["digest"])
-
-
-def _register_cleanup() -> None:
-    if _registered:
-        return
-    import atexit
-    from multiprocessing import util
-    atexit.register(_teardown)
-    util.Finalize(None, _teardown, exitpriority=10)   # pool workers skip atexit
-    _registered.append(True)
-
-
-def _teardown() -> None:
-    _states.clear()
-    stop_zygote()
 
 
 def warm(bundle: dict) -> str:
