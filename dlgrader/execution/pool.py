@@ -174,6 +174,18 @@ class WorkerPool:
             pass
 
     def _loop(self) -> None:
+        try:
+            self._serve()
+        except Exception as exc:          # a bug here must not leave the caller waiting forever
+            with self._lock:
+                lost = list(self._queue) + [t for w in self._workers.values() for t in w.sent]
+                self._queue.clear()
+                for w in self._workers.values():
+                    w.sent.clear()
+            for item in lost:
+                self._outcomes.put(Outcome(item.key, error=f"the worker pool failed: {type(exc).__name__}: {exc}"))
+
+    def _serve(self) -> None:
         while not self._closing:
             with self._lock:
                 self._feed()
@@ -189,10 +201,15 @@ class WorkerPool:
         for w in self._workers.values():
             while self._queue and len(w.sent) < self.depth:
                 item = self._queue.popleft()
+                try:
+                    body = json.dumps(item.task, default=_b64).encode()
+                except (TypeError, ValueError) as exc:       # not plain data: that task fails alone
+                    self._outcomes.put(Outcome(item.key, error=f"cannot send the task: {exc}"))
+                    continue
                 if not w.sent:
                     w.since = time.monotonic()
-                if not self._send_bundle(w, item.digest) or not self._send(w, {"op": "task", "key": item.key,
-                                                                              "digest": item.digest}, item.task):
+                if not self._send_bundle(w, item.digest) or not self._send_raw(w, {"op": "task", "key": item.key,
+                                                                                  "digest": item.digest}, body):
                     self._queue.appendleft(item)
                     self._died(w)
                     return                       # the worker set changed: feed again next turn
@@ -206,8 +223,11 @@ class WorkerPool:
         return self._send(w, {"op": "bundle", "digest": digest}, self._bundles[digest])
 
     def _send(self, w: _Worker, head: dict, body) -> bool:
+        return self._send_raw(w, head, json.dumps(body, default=_b64).encode())
+
+    def _send_raw(self, w: _Worker, head: dict, body: bytes) -> bool:
         try:
-            _write(w.sock, head, json.dumps(body, default=_b64).encode())
+            _write(w.sock, head, body)
             return True
         except OSError:
             return False

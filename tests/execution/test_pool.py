@@ -146,3 +146,14 @@ def test_free_slots_follow_the_depth(depth):
         assert pool.free() == 2 * depth
     finally:
         pool.close()
+
+
+def test_a_task_that_is_not_plain_data_fails_alone():
+    pool = WorkerPool(1, run=echo, prestart=False)
+    try:
+        pool.submit("bad", {"n": 0, "thing": object()}, BUNDLE)
+        pool.submit("good", {"n": 1}, BUNDLE)
+        final, _ = drain(pool, 2)
+    finally:
+        pool.close()
+    assert final["bad"].error.startswith("cannot send the task") and final["good"].value.startswith("1:")
