@@ -104,8 +104,9 @@ def grade(assignment, students, workers, engine, scheduler, force, unsafe, cours
     """Grade every submission under submitted/*/ASSIGNMENT/ into the gradebook."""
     course = _course(course_path)
     if engine == "sandbox" and not scheduler:
-        from .execution import zygotes
-        zygotes.start()          # the sandbox zygote loads (~1 s) while this process does
+        from .execution import zygotes      # the sandbox zygote loads while this process does
+        zygotes.start(plots=zygotes.plots(p.read_text(errors="replace")
+                                          for p in (course.source / assignment).glob("*.ipynb")))
     if engine == "nbgrader":
         from .execution.autograde import grade as run_grade
         run = run_grade(course, assignment, list(students) or None)

@@ -35,8 +35,8 @@ class LocalExecutor:
 
     def start(self, bundle: dict, tasks: list[dict]) -> None:
         if self.pool is None and tasks:
-            from . import zygotes
-            zygotes.start()             # (if the CLI has not already) its imports run alongside ours
+            from . import zygotes       # (if the CLI has not already) its imports run alongside ours
+            zygotes.start(plots=zygotes.plots(src for src, _ in bundle["notebooks"].values()))
             from . import notebook  # noqa: F401  (imported once here, every forked worker has it)
             self.pool = WorkerPool(min(self.workers, len(tasks)), self.tries)
         for task in tasks:

@@ -12,12 +12,17 @@ import os
 _zygote: list = []          # at most one
 
 
-def start() -> None:
+def plots(notebooks) -> bool:
+    """Do any of these notebook texts use matplotlib (so the zygote should preload it)?"""
+    return any("matplotlib" in text for text in notebooks)
+
+
+def start(plots: bool = True) -> None:
     """Start the zygote in the background (no wait for its start-up)."""
-    current(wait=False)
+    current(wait=False, plots=plots)
 
 
-def current(wait: bool = True):
+def current(wait: bool = True, plots: bool = True):
     """The zygote, started if there is none or the one there died."""
     if _zygote and _zygote[0].owner == os.getpid() and _zygote[0].proc.poll() is not None:
         _zygote.pop().close()          # it died: start another rather than fail every spawn
@@ -26,7 +31,7 @@ def current(wait: bool = True):
         if not _registered:
             atexit.register(stop)
             _registered.append(True)
-        _zygote.append(Zygote(wait=wait))
+        _zygote.append(Zygote(wait=wait, plots=plots))
     return _zygote[0]
 
 

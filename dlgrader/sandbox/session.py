@@ -48,9 +48,11 @@ class Zygote:
     one: its start-up, ~1 s of CPU, is paid once): each spawn request is one atomic message on the
     zygote's SEQPACKET control socket, carrying the socket of its own session. Only the process that
     started the zygote stops it; a forked worker's close() just lets go of the socket.
-    With `wait=False` the zygote starts in the background; `ready()` (or the first spawn) waits."""
+    With `wait=False` the zygote starts in the background; `ready()` (or the first spawn) waits.
+    `plots`: preload matplotlib's pyplot (for assignments whose notebooks plot)."""
 
-    def __init__(self, policy: Optional[Policy] = None, isolate: bool = True, wait: bool = True):
+    def __init__(self, policy: Optional[Policy] = None, isolate: bool = True, wait: bool = True,
+                 plots: bool = True):
         self.policy = policy
         self.isolate = isolate
         self.owner = os.getpid()
@@ -60,7 +62,7 @@ class Zygote:
         if os.environ.get("LD_LIBRARY_PATH"):      # a Python whose libpython lives beside it
             env["LD_LIBRARY_PATH"] = os.environ["LD_LIBRARY_PATH"]
         self.proc = subprocess.Popen([sys.executable, "-I", "-m", "dlgrader.sandbox.zygote",
-                                      str(child.fileno())], pass_fds=[child.fileno()], env=env,
+                                      str(child.fileno())] + (["--plots"] if plots else []), pass_fds=[child.fileno()], env=env,
                                      cwd="/", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE)
         child.close()

@@ -1,8 +1,9 @@
 """The pre-warmed process that forks one sandbox per submission.
 
-Started once per worker with `python -I -m dlgrader.sandbox.zygote FD` (isolated mode: no
-current folder on sys.path, no PYTHON* variables). It imports numpy and IPython's cell transformer
-once, then for every request received on the control socket forks a child straight into new
+Started once per grading pool with `python -I -m dlgrader.sandbox.zygote FD [--plots]` (isolated
+mode: no current folder on sys.path, no PYTHON* variables). It imports numpy and IPython's cell
+transformer once (and matplotlib's pyplot with --plots: 0.75 s of its start-up, paid only for
+assignments whose notebooks plot; a sandbox that imports it anyway pays it in its own cell), then for every request received on the control socket forks a child straight into new
 namespaces (isolation.isolate), which confines itself and serves the submission on the socket
 passed along with the request. It never loads the course's
 reference or tests, so a forked sandbox has nothing of them in memory.
@@ -22,10 +23,12 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 import numpy  # noqa: E402,F401  (warm: every sandbox starts with numpy imported)
-import matplotlib  # noqa: E402
 
-matplotlib.use("Agg")
-import matplotlib.pyplot  # noqa: E402,F401  (the plotting cell must not pay for the import)
+if "--plots" in sys.argv[2:]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401  (the plotting cell must not pay for the import)
 from IPython.core.inputtransformer2 import TransformerManager  # noqa: E402
 
 from . import codec, isolation as sandbox  # noqa: E402

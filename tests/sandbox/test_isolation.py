@@ -222,3 +222,20 @@ def test_sys_path_entries_holding_the_course_are_never_kept(monkeypatch, tmp_pat
     keep = default_policy([str(course)], UID).view["binds"]
     assert str(course) not in keep and str(tmp_path) not in keep       # would show source/, reference/
     assert str(site) in keep                                            # a venv inside it is fine
+
+
+def test_a_zygote_started_without_plots_still_lets_a_cell_plot():
+    """The zygote preloads pyplot only for assignments that plot; a sandbox that imports it anyway
+    (a student plotting in ps2) gets it, in its own cell's time, and the figure comes back."""
+    z = Zygote(default_policy([str(ROOT)], UID), plots=False)
+    try:
+        session = z.spawn()
+        try:
+            reply = session.request({"op": "cell", "source": "import sys\nprint('matplotlib.pyplot' in sys.modules)\n"
+                                     "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])"}, 30)
+        finally:
+            session.close()
+    finally:
+        z.close()
+    assert reply["output"].strip() == "False", reply
+    assert len(reply["images"]) == 1 and "error" not in reply
