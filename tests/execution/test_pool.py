@@ -42,6 +42,16 @@ def drain(pool: WorkerPool, count: int) -> tuple[dict, list]:
     return final, retries
 
 
+def run_all(pool: WorkerPool, count: int) -> tuple[dict, list]:
+    """Tasks t0..t{count-1} ({"n": i}) through POOL, which is closed after."""
+    try:
+        for n in range(count):
+            pool.submit(f"t{n}", {"n": n}, BUNDLE)
+        return drain(pool, count)
+    finally:
+        pool.close()
+
+
 def test_every_task_once_on_both_workers_and_nothing_left_running():
     pool = WorkerPool(2, run=echo, prestart=False)
     pids = set(pool.stats()[i].pid for i in range(2))
@@ -61,12 +71,7 @@ def test_every_task_once_on_both_workers_and_nothing_left_running():
 
 def test_a_task_that_always_kills_its_worker_fails_alone_after_the_tries():
     pool = WorkerPool(2, tries=3, run=kills_on(7), prestart=False)
-    try:
-        for n in range(20):
-            pool.submit(f"t{n}", {"n": n}, BUNDLE)
-        final, retries = drain(pool, 20)
-    finally:
-        pool.close()
+    final, retries = run_all(pool, 20)
     assert final["t7"].died and final["t7"].deaths == 3 and final["t7"].value is None
     assert [r.key for r in retries] == ["t7", "t7"]                # two retries, then given up
     others = {k: o for k, o in final.items() if k != "t7"}
@@ -109,12 +114,7 @@ def test_an_exception_in_the_task_is_reported_and_the_worker_goes_on():
         return echo(task, bundle)
 
     pool = WorkerPool(1, run=picky, prestart=False)
-    try:
-        for n in range(6):
-            pool.submit(f"t{n}", {"n": n}, BUNDLE)
-        final, retries = drain(pool, 6)
-    finally:
-        pool.close()
+    final, retries = run_all(pool, 6)
     assert not retries and not pool.died
     assert {k for k, o in final.items() if o.error == "ValueError: odd"} == {"t1", "t3", "t5"}
     assert len({o.worker for o in final.values()}) == 1
