@@ -6,20 +6,20 @@ cost alone, in CPU time, user and system apart (other jobs on the machine change
 more than CPU times; the system part, the autograded/ folder's files, varies most):
 
     capture: grade a course once in this process (`dlgrader grade --force`), timing each
-             writer.record (and the group commits, when the writer has them), and keep the workers'
-             results in a pickle;
+             writer.record (and the group commits), and keep the workers'
+             results (plain JSON data) in a file;
     replay:  record those results again, REPEAT times, into copies of the course: once into a
              gradebook without the submissions (first grading) and once into one with them (a
              re-grade), K submissions per commit (1: a commit each).
 
-    .venv/bin/python bench/writer_cpu.py capture /tmp/course ps2_softmax_cross_entropy /tmp/results.pkl
-    .venv/bin/python bench/writer_cpu.py replay /tmp/course ps2_softmax_cross_entropy /tmp/results.pkl [--k 16]
+    .venv/bin/python bench/writer_cpu.py capture /tmp/course ps2_softmax_cross_entropy /tmp/results.json
+    .venv/bin/python bench/writer_cpu.py replay /tmp/course ps2_softmax_cross_entropy /tmp/results.json [--k 16]
 """
 from __future__ import annotations
 
 import argparse
 import os
-import pickle
+import json
 import shutil
 import statistics
 import sys
@@ -37,7 +37,7 @@ def capture(course: Course, assignment: str, out: Path) -> None:
     from dlgrader.execution.batch import grade_batch
     cls = writer_module.GradebookWriter
     calls, spent = [], {"record": 0.0, "commit": 0.0}
-    original_record, original_commit = cls.record, getattr(cls, "commit", None)
+    original_record, original_commit = cls.record, cls.commit
 
     def record(self, assignment, student, results, submitted, digest, **kw):
         calls.append((student, results, digest))
@@ -55,18 +55,16 @@ def capture(course: Course, assignment: str, out: Path) -> None:
             spent["commit"] += time.thread_time() - started
 
     shutil.copy2(course.gradebook_path, out.with_suffix(".db"))     # before: without the submissions
-    cls.record = record
-    if original_commit is not None:
-        cls.commit = commit
+    cls.record, cls.commit = record, commit
     grade_batch(course, assignment, force=True)
     n = len(calls)
     print(f"capture: {n} recorded; record {spent['record'] / n * 1e3:.1f} ms CPU each, "
           f"commits {spent['commit'] / n * 1e3:.1f} ms CPU each")
-    out.write_bytes(pickle.dumps({"assignment": assignment, "calls": calls}))
+    out.write_text(json.dumps({"assignment": assignment, "calls": calls}))
 
 
 def replay(course: Course, saved: Path, k: int, repeat: int) -> None:
-    data = pickle.loads(saved.read_bytes())
+    data = json.loads(saved.read_text())
     assignment, calls = data["assignment"], data["calls"]
     for label in ("first grading", "re-grade"):
         per = []
@@ -91,7 +89,7 @@ def replay(course: Course, saved: Path, k: int, repeat: int) -> None:
 
 
 def _record_all(writer, course: Course, assignment: str, calls: list, k: int) -> None:
-    grouped = hasattr(writer, "commit") and k > 1
+    grouped = k > 1
     for i, (student, results, digest) in enumerate(calls, 1):
         folder = course.submitted / student / assignment
         if grouped:

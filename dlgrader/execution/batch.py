@@ -22,7 +22,7 @@ from .executors import DaskExecutor, LocalExecutor, TaskFailed, WorkerDied  # no
 from ..collection import arrival, safecopy
 from ..collection.settings import settings as collect_settings
 from .faults import is_grader_error
-from .workers import UID_BASE, make_bundle, uid_base  # noqa: F401  (UID_BASE re-exported)
+from .workers import make_bundle, uid_base
 
 
 @dataclass
@@ -91,10 +91,6 @@ def read_submission(course: Course, assignment: str, student: str, notebook_name
     task["files"] = sorted(rel for rel in walked.files if rel not in walked.kept)
     task["seed"] = seeds.for_submission(secret, assignment, student, walked.digest)
     return Submission(task, walked.digest, "", claims)
-
-
-def read_task(course: Course, assignment: str, student: str, notebook_names: list[str]) -> dict:
-    return read_submission(course, assignment, student, notebook_names).task
 
 
 def grade_batch(course: Course, assignment: str, students: list[str] | None = None, workers: int = 2,

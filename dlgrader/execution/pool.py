@@ -160,12 +160,6 @@ class WorkerPool:
             from . import zygotes
             zygotes.stop()
 
-    def __enter__(self) -> "WorkerPool":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
     # ---- the I/O thread ----------------------------------------------------------------------
     def _wake(self) -> None:
         try:

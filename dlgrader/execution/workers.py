@@ -102,10 +102,9 @@ def _use_reference(state: dict, bundle: dict) -> None:
     reference.use_sources(bundle["reference"], state["digest"])
 
 
-def warm(bundle: dict) -> str:
-    """Set BUNDLE up in this worker ahead of the first submission (`dlgrader serve`)."""
+def warm(bundle: dict) -> None:
+    """Set BUNDLE up in this worker ahead of its first submission (pool.py: on the bundle's arrival)."""
     _use_reference(_setup(bundle), bundle)
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def grade_task(task: dict, bundle: dict) -> str:
