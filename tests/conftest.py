@@ -57,6 +57,25 @@ def sandbox_uid(base: int) -> int:
     return base + 10000 * int(worker[2:] or 0)
 
 
+def free_port() -> int:
+    """A loopback port for a server a test starts. Ports the kernel hands out for bind(0) and
+    outgoing connections come from the ephemeral range (32768-60999 here), where a kernel's or
+    client's socket can take the port before the server binds it; so pick below that range, in a
+    slice of this xdist worker's own, and check that the port is free now."""
+    import random
+    import socket
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
+    low = 20000 + 4000 * (worker % 3)
+    for port in random.sample(range(low, low + 4000), 200):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free loopback port in {low}-{low + 3999}")
+
+
 def screenshots_dir() -> Path:
     """screenshots/<run>/ in the checkout (git-ignored): where the tests leave pictures for a person."""
     folder = ROOT / "screenshots" / os.environ.get(RUN_VAR, "run-unnamed")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -17,18 +16,11 @@ from dlgrader.course import Course
 from dlgrader.execution.batch import grade_batch
 from dlgrader.gradebook.scores import submission_scores
 
-
-from ..conftest import crash_on, gone
+from ..conftest import crash_on, free_port, gone
 from .cohort import ps2_cohort
 
 A = "ps2_softmax_cross_entropy"
 DASK = str(Path(sys.executable).parent / "dask")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Cluster:

@@ -5,10 +5,11 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from contextlib import contextmanager
+
+from ..conftest import free_port
 
 
 def _bin(name: str) -> str | None:
@@ -41,9 +42,7 @@ def server():
     data = os.path.join(base, "data")
     os.chmod(base, 0o755)
     shutil.chown(base, "postgres", "postgres")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     _as_postgres(_bin("initdb"), "-D", data, "-A", "trust", "-U", "postgres", "--no-sync")
     _as_postgres(_bin("pg_ctl"), "-D", data, "-w", "-t", "60", "-l", os.path.join(base, "log"),
                  "-o", f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={base} -c fsync=off",

@@ -7,7 +7,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,13 +14,15 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..conftest import screenshots_dir
+from ..conftest import free_port, screenshots_dir
 
 CHROMIUM = "/usr/bin/chromium"
 # Headless, as root, on a machine without outside network: no sandbox, no background fetches.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 # JupyterLab would ask (in a toast over the page) whether to fetch Jupyter news: say no up front.
+PORT_ATTEMPTS = 4
+PORT_TAKEN = "could not be started because port"
 NOTIFICATION_SETTINGS = ".jupyter/lab/user-settings/@jupyterlab/apputils-extension/notification.jupyterlab-settings"
 
 
@@ -33,12 +34,6 @@ class Lab:
 
     def url(self, path: str = "lab") -> str:
         return f"http://127.0.0.1:{self.port}/{path}?token={self.token}"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _ready(lab: Lab, proc: subprocess.Popen, log: Path, timeout: float = 120) -> None:
@@ -82,20 +77,30 @@ def lab_server(course_root: Path, home: Path, *lab_args: str):
     settings = home / NOTIFICATION_SETTINGS
     settings.parent.mkdir(parents=True, exist_ok=True)
     settings.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
-    lab = Lab(free_port(), secrets.token_hex(16), 0)
     env = {k: v for k, v in os.environ.items() if not k.startswith("DLGRADER_")}
     env.update(HOME=str(home), IPYTHONDIR=str(home / ".ipython"),
                PATH=os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]))
-    cmd = [sys.executable, "-m", "dlgrader.cli", "lab", "--course", str(course_root), "--port", str(lab.port),
-           "--token", lab.token, "--no-browser", *lab_args,
-           "--", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
     log = home / "lab.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(cmd, cwd=home, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-    lab.pid = proc.pid
+    # A free port can be taken by another process (the other test worker's servers and kernels)
+    # between free_port() and the server's bind; the server then exits saying so: try a new port.
+    for attempt in range(PORT_ATTEMPTS):
+        lab = Lab(free_port(), secrets.token_hex(16), 0)
+        cmd = [sys.executable, "-m", "dlgrader.cli", "lab", "--course", str(course_root), "--port", str(lab.port),
+               "--token", lab.token, "--no-browser", *lab_args,
+               "--", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+        with open(log, "w") as out:
+            proc = subprocess.Popen(cmd, cwd=home, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
+        lab.pid = proc.pid
+        try:
+            _ready(lab, proc, log)
+            break
+        except AssertionError:
+            _stop(proc)
+            if attempt + 1 == PORT_ATTEMPTS or PORT_TAKEN not in log.read_text():
+                print(f"--- {log} (end) ---\n{log.read_text()[-4000:]}")   # shown with the failure
+                raise
     try:
-        _ready(lab, proc, log)
         yield lab
     except BaseException:
         print(f"--- {log} (end) ---\n{log.read_text()[-4000:]}")   # shown with the failure

@@ -18,7 +18,7 @@ import pytest
 from dlgrader.course import Course
 from dlgrader.gradebook.scores import submission_scores
 
-from ..conftest import ROOT, mistake_book, dlgrader, notebook_path, submit_notebook
+from ..conftest import ROOT, dlgrader, mistake_book, notebook_path, submit_notebook
 from ..execution.cohort import filled
 from .ordinary_user import as_account, ensure_account, python_for, reachable_by_others
 
@@ -122,7 +122,8 @@ def test_dask_workers_of_an_ordinary_account_grade_like_local_root_workers(accou
     """A scheduler, and two workers running as the ordinary account (with its Python): the batch
     is graded in their rootless sandboxes with the same scores as root's local workers."""
     from dlgrader.execution.batch import grade_batch
-    from ..execution.test_dask import free_port
+
+    from ..conftest import free_port
     place(course)
     grade_batch(course, A)
     expected = {s.student: [(c.cell, c.score) for c in s.cells] for s in submission_scores(course, A)}
