@@ -10,11 +10,29 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nbconvert.exporters import HTMLExporter
+from nbconvert.exporters import HTMLExporter, TemplateExporter
+from nbconvert.filters.highlight import Highlight2HTML
+from nbconvert.filters.metadata import get_metadata
+from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from traitlets.config import Config
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 TEMPLATE = "dlgrader_feedback"
+NO_ALT = "No description has been provided for this image"
+IMAGES = ("image/png", "image/jpeg")
+
+
+def describe_images(nb, resources):
+    """Give every PNG/JPEG output without an alt text the one nbconvert's HTMLExporter adds (the
+    template reads it from the output's or the cell's metadata), so a screen reader says what it
+    is. Runs on the exporter's copy of the notebook."""
+    for cell in nb.cells:
+        if cell.get("metadata", {}).get("alt"):
+            continue
+        for output in cell.get("outputs", ()):
+            if any(m in output.get("data", {}) and not get_metadata(output, "alt", m) for m in IMAGES):
+                output.setdefault("metadata", {})["alt"] = NO_ALT
+    return nb, resources
 
 
 class FeedbackExporter(HTMLExporter):
@@ -27,3 +45,17 @@ class FeedbackExporter(HTMLExporter):
                         "clean_html": "dlgrader.feedback_html.sanitize.clean_html"},
         }}))
         super().__init__(config=merged, **kwargs)
+        self.register_preprocessor(describe_images, enabled=True)
+
+    def from_notebook_node(self, nb, resources=None, **kw):
+        """HTMLExporter's, without its last step: parsing the whole page with BeautifulSoup and
+        printing it again (a third of the time of a page) to add alt texts, which describe_images
+        gives, and the tab stops of JupyterLab's template, which this template does not use."""
+        langinfo = nb.metadata.get("language_info", {})
+        lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+        highlight_code = self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+        resources = self._init_resources(resources)
+        self.register_filter("highlight_code", highlight_code)
+        self.register_filter("filter_data_type", WidgetsDataTypeFilter(
+            notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+        return TemplateExporter.from_notebook_node(self, nb, resources, **kw)

@@ -77,3 +77,18 @@ def test_stock_nbgrader_autograde_keeps_the_html_output_but_cleaned(course):
             if "text/html" in o.get("data", {})]
     assert html and "<b>html output text</b>" in html[0]
     assert markup_problems(html[0]) == [] and "<script" not in html[0] and "<iframe" not in html[0]
+
+
+def test_feedback_exporter_describes_images_without_an_alt_text_and_keeps_given_ones():
+    """The feedback exporter skips HTMLExporter's BeautifulSoup pass; its preprocessor gives images
+    the same default alt text instead, and leaves an author's own alt text alone."""
+    from dlgrader.feedback_html.exporter import NO_ALT, FeedbackExporter
+    nb = nbformat.v4.new_notebook()
+    plain = nbformat.v4.new_output("display_data", data={"image/png": PNG, "text/plain": "<Figure>"})
+    named = nbformat.v4.new_output("display_data", data={"image/jpeg": PNG},
+                                   metadata={"image/jpeg": {"alt": "loss per step"}})
+    nb.cells = [nbformat.v4.new_code_cell("plot()", outputs=[plain]), nbformat.v4.new_code_cell("x", outputs=[named])]
+    html, _ = FeedbackExporter().from_notebook_node(nb, resources={"nbgrader": {
+        "notebook": "n", "score": 0, "max_score": 0, "late_penalty": 0}})
+    assert html.count(f'alt="{NO_ALT}"') == 1 and 'alt="loss per step"' in html
+    assert "alt" not in nb.cells[0].outputs[0].metadata          # the caller's notebook is not changed
