@@ -32,6 +32,7 @@ from ..execution.pool import Outcome, WorkerPool
 from ..execution.workers import make_bundle
 from ..gradebook.writer import GradebookWriter, read_timestamp, recover_autograded
 from ..progress import console, status
+from .collector_gc import IdleCollector
 from .inbox import Arrival, FairQueue, scan
 from .limits import refusal
 from .steps import NbgraderSteps
@@ -66,6 +67,7 @@ class Server:
         self.inflight: dict[str, Job] = {}
         self.counts = {"graded": 0, "failed": 0, "feedback": 0}
         self.first_seen: dict[str, float] = {}     # inbound folder name -> when this server first saw it
+        self.gc = IdleCollector()
 
     # ---- set-up -------------------------------------------------------------------------------
     def _start(self) -> None:
@@ -93,6 +95,7 @@ class Server:
         self.steps.warm()
         for a in released:
             self.pool.wait_warm(self.bundles[a]["digest"])
+        self.gc.start()
 
     def _resume(self, assignment: str) -> None:
         """Submissions graded (and their feedback released) before a restart are not redone."""
@@ -127,6 +130,8 @@ class Server:
                 if self.once and not self.inflight and not self.queue:
                     break
                 outcome = self.pool.get(timeout=self.poll)
+                if outcome is None and not self.inflight and not self.queue:
+                    self.gc.idle()
                 while outcome is not None:
                     job = self.inflight.get(outcome.key)
                     if job is not None:
@@ -234,6 +239,7 @@ class Server:
                         submitted=str(job.timestamp), latency=_since(job.timestamp),
                         seconds=round(time.monotonic() - job.started, 3), steps=job.steps)
         self.queue.finish(job.arrival.key, job.timestamp or job.arrival.timestamp)
+        self.gc.note()
 
     def _why_ungraded(self, assignment: str, student: str, notebook: str) -> str:
         from ..gradebook.writer import VERDICTS_FILE
