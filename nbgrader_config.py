@@ -44,7 +44,7 @@ c.Dlgrader.max_submissions = 0
 # page is dlgrader's own (scores per question and what to fix first, then the notebook), built from
 # the check records the policy lets through, and loading nothing.
 c.GenerateFeedback.preprocessors = [
-    "nbgrader.preprocessors.GetGrades",
+    "dlgrader.feedback_html.grades.ReadGrades",                   # nbgrader's GetGrades, in 3 queries
     "nbgrader.preprocessors.ClearHiddenTests",
     "dlgrader.feedback_html.preprocessors.HideTestTracebacks",
     "dlgrader.feedback_html.policy.ApplyFeedbackPolicy",          # c.Dlgrader.feedback_* above

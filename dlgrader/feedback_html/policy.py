@@ -35,12 +35,8 @@ def utcnow() -> datetime:
 
 
 def due_date(db_url: str, course_id: str, assignment: str) -> datetime | None:
-    from nbgrader.api import Gradebook, MissingEntry
-    with Gradebook(db_url, course_id) as gb:
-        try:
-            return gb.find_assignment(assignment).duedate
-        except MissingEntry:
-            return None
+    from ..gradebook import reads
+    return reads.due_date(db_url, assignment)
 
 
 def level_now(settings: Dlgrader, db_url: str, course_id: str, assignment: str,
