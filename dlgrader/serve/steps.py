@@ -121,7 +121,9 @@ class NbgraderSteps:
         import nbformat
 
         from ..feedback_html import summary
+        from ..gradebook import reads
         summary.load_concepts()
+        reads.warm(self.course.db_url)
         app = self._feedback_app()
         app.exporter = app.exporter_class(parent=app, config=app.config)
         for pp in app.preprocessors:
@@ -136,6 +138,7 @@ class NbgraderSteps:
         kept, app.exporter._preprocessors = app.exporter._preprocessors, []
         try:
             nb = nbformat.read(str(sample), as_version=4) if sample else nbformat.v4.new_notebook()
+            nbformat.validate(nb)                # compiles the schema validator the exporter uses
             for cell in nb.cells:                # no grades to show: render them as plain cells
                 cell.metadata.pop("nbgrader", None)
             app.exporter.from_notebook_node(nb, resources={"nbgrader": {
