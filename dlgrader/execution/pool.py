@@ -88,7 +88,7 @@ class WorkerPool:
         self._run, self._prestart = run, prestart
         self._bundles: dict[str, dict] = {}
         self._queue: collections.deque = collections.deque()
-        self._outcomes: queue.Queue = queue.Queue()
+        self._outcomes: queue.SimpleQueue = queue.SimpleQueue()    # put() is safe in a signal handler
         self._lock = threading.Lock()
         self._workers: dict[int, _Worker] = {}
         self.retired: list[WorkerStats] = []     # workers ended (died, or closed with the pool)
@@ -127,10 +127,16 @@ class WorkerPool:
             return self._warmed.wait_for(lambda: all(digest in w.warmed for w in self._workers.values()), timeout)
 
     def get(self, timeout: Optional[float] = None) -> Optional[Outcome]:
+        """The next finished task's Outcome; None after TIMEOUT seconds or a nudge()."""
         try:
             return self._outcomes.get(timeout=timeout)
         except queue.Empty:
             return None
+
+    def nudge(self) -> None:
+        """Make a get() that is waiting (or the next one) return None now (any thread, or a signal
+        handler, may call it)."""
+        self._outcomes.put(None)
 
     def waiting(self) -> int:
         """Tasks not yet finished (queued or at a worker)."""

@@ -22,7 +22,7 @@ class ReadGrades(GetGrades):
         if penalty is None:
             penalty = 0
         else:
-            self.log.warning("Late submission penalty: {}".format(penalty))
+            self.log.warning(f"Late submission penalty: {penalty}")
         info["score"], info["max_score"], info["late_penalty"] = self.found.score - penalty, self.found.max_score, penalty
         return nb, resources
 

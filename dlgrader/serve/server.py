@@ -1,7 +1,8 @@
 """`dlgrader serve`: grade each submission as it arrives and release its feedback at once.
 
 One coordinator process watches the exchange's inbound folder (a directory scan every `poll`
-seconds: works on the shared and network filesystems exchanges live on), takes submissions in
+seconds, which works on the shared and network filesystems exchanges live on, and at once when
+inotify says something landed: watch.py), takes submissions in
 fairness order (inbox.py), and for each: collects it with dlgrader's safe collector (a refused
 submission is recorded as 0 + needs manual grading and the student gets a notice), grades it on a
 warm pool of sandboxed worker processes (the same pool and grade_task as `dlgrader grade`), records it
@@ -36,6 +37,7 @@ from .collector_gc import IdleCollector
 from .inbox import Arrival, FairQueue, scan
 from .limits import refusal
 from .steps import NbgraderSteps
+from .watch import MIN_GAP, InboundWatch
 
 
 @dataclass
@@ -95,6 +97,8 @@ class Server:
         self.steps.warm()
         for a in released:
             self.pool.wait_warm(self.bundles[a]["digest"])
+        self.watch = InboundWatch(self.inbound, self.pool.nudge)
+        self.watching = self.watch.start()
         self.gc.start()
 
     def _resume(self, assignment: str) -> None:
@@ -113,10 +117,16 @@ class Server:
         self._start()
         status(f"dlgrader serve: watching {self.inbound} with {self.workers} warm worker(s); "
                f"{len(self.assignments)} assignment(s). Ctrl-C stops.")
-        self._event("ready", workers=self.workers)
+        self._event("ready", workers=self.workers, inotify=self.watching)
         ignored_seen: set[str] = set()
+        last_scan = 0.0
         try:
             while not self.stop.is_set():
+                gap = last_scan + MIN_GAP - time.monotonic()
+                if gap > 0:                          # a flood of wake-ups: at most one scan per MIN_GAP
+                    self.stop.wait(gap)
+                self.watch.rearm()
+                last_scan = time.monotonic()
                 arrivals, ignored = scan(self.inbound, self.assignments)
                 seen = time.time()
                 for arrival in arrivals:
@@ -138,11 +148,19 @@ class Server:
                         self._guarded(job.arrival, self._finish, outcome, job)
                     outcome = self.pool.get(timeout=0)
         finally:
+            self.watch.stop()
             self.pool.close()
             self.writer.close()
             self._event("stopped", **self.counts)
             self.events.close()
         return self.counts
+
+    def shutdown(self) -> None:
+        """Stop after the current step (a signal handler may call it): the loop's wait ends now."""
+        self.stop.set()
+        pool = getattr(self, "pool", None)
+        if pool is not None:
+            pool.nudge()
 
     def _fill(self) -> None:
         while self.pool.free():
@@ -286,5 +304,5 @@ def _since(stamp: datetime | None) -> float:
 def serve(course: Course, **options) -> dict:
     server = Server(course, **options)
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: server.stop.set())
+        signal.signal(sig, lambda *_: server.shutdown())
     return server.run()

@@ -35,10 +35,10 @@ class Serve:
 
     running: list["Serve"] = []
 
-    def __init__(self, course: Course, env: dict | None = None):
+    def __init__(self, course: Course, env: dict | None = None, poll: str = "0.1"):
         full = {k: v for k, v in os.environ.items() if not k.startswith("DLGRADER_")}
         full.update(env or {})
-        self.proc = subprocess.Popen([sys.executable, "-m", "dlgrader.cli", "serve", "--poll", "0.1"],
+        self.proc = subprocess.Popen([sys.executable, "-m", "dlgrader.cli", "serve", "--poll", poll],
                                      cwd=course.root, env=full, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True)
         Serve.running.append(self)
@@ -219,3 +219,20 @@ def test_worker_killers_and_unreadable_notebooks_get_a_notice(released, tmp_path
     [page] = (tmp_path / "frank" / A / "feedback").glob(f"*/{NB}.html")
     assert "could not be graded automatically" in page.read_text()
     assert "frank" not in graded_times(course)
+
+
+def test_a_submission_is_graded_when_it_lands_not_at_the_next_poll(released, tmp_path):
+    """With a poll of a minute, only the inotify wake-up (serve/watch.py) can start the grading."""
+    course = released
+    serve = Serve(course, poll="60")
+    try:
+        home = tmp_path / "erin"
+        nbgrader(home, course, "fetch_assignment", A)
+        nbformat.write(answers(course), str(home / A / f"{NB}.ipynb"))
+        nbgrader(home, course, "submit", A, "--student=erin")
+        serve.wait_for("erin", A, "13/13", "feedback released", timeout=30)
+    finally:
+        serve.proc.send_signal(signal.SIGTERM)
+        serve.proc.wait(timeout=60)
+    [ready] = events(course, "ready")
+    assert ready["inotify"] is True

@@ -1,0 +1,46 @@
+"""The inbound watch wakes serve once per burst of changes, until serve scans again (re-arms)."""
+from __future__ import annotations
+
+import os
+import threading
+
+from dlgrader.serve.watch import InboundWatch
+
+
+class Wakes:
+    def __init__(self):
+        self.count, self.event = 0, threading.Event()
+
+    def __call__(self):
+        self.count += 1
+        self.event.set()
+
+    def wait(self) -> bool:
+        woke = self.event.wait(timeout=10)
+        self.event.clear()
+        return woke
+
+
+def test_a_new_folder_and_a_chmod_wake_once_each_rearm(tmp_path):
+    inbound = tmp_path / "inbound"
+    inbound.mkdir()
+    wakes = Wakes()
+    watch = InboundWatch(inbound, wakes)
+    assert watch.start()
+    try:
+        (inbound / "alice+ps2+2026-11-22 10:00:00.000000 UTC").mkdir()
+        assert wakes.wait() and wakes.count == 1
+        (inbound / "bob+ps2+2026-11-22 10:00:01.000000 UTC").mkdir()     # not re-armed: no wake-up
+        (inbound / "ignored").mkdir()
+        watch.rearm()
+        os.chmod(inbound / "alice+ps2+2026-11-22 10:00:00.000000 UTC", 0o777)   # nbgrader's last step
+        assert wakes.wait() and wakes.count == 2     # events come in order: the two before did nothing
+    finally:
+        watch.stop()
+
+
+def test_a_missing_folder_leaves_polling_alone(tmp_path):
+    watch = InboundWatch(tmp_path / "not-there", Wakes())
+    assert not watch.start()
+    watch.rearm()
+    watch.stop()
