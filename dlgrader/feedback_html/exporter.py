@@ -16,10 +16,23 @@ from nbconvert.filters.metadata import get_metadata
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from traitlets.config import Config
 
+from .memo import Memo
+
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 TEMPLATE = "dlgrader_feedback"
 NO_ALT = "No description has been provided for this image"
 IMAGES = ("image/png", "image/jpeg")
+_highlighted = Memo()
+
+
+class KeptHighlight(Highlight2HTML):
+    """nbconvert's code highlighting, each cell's rendering kept (memo.py): the test cells and the
+    given code are the same on every student's page."""
+
+    def __call__(self, source, language=None, metadata=None):
+        key = (self.pygments_lexer, language, (metadata or {}).get("magics_language"),
+               repr(sorted(self.extra_formatter_options.items())), source)
+        return _highlighted.get(key, source, lambda: super(KeptHighlight, self).__call__(source, language, metadata))
 
 
 def describe_images(nb, resources):
@@ -43,6 +56,8 @@ class FeedbackExporter(HTMLExporter):
             "extra_template_basedirs": [str(TEMPLATES)],
             "filters": {"markdown_offline": "dlgrader.feedback_html.math.markdown_to_html",
                         "clean_html": "dlgrader.feedback_html.sanitize.clean_html"},
+            # the notebook is validated once, after the last preprocessor, not after each of ten
+            "optimistic_validation": True,
         }}))
         super().__init__(config=merged, **kwargs)
         self.register_preprocessor(describe_images, enabled=True)
@@ -53,7 +68,7 @@ class FeedbackExporter(HTMLExporter):
         gives, and the tab stops of JupyterLab's template, which this template does not use."""
         langinfo = nb.metadata.get("language_info", {})
         lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
-        highlight_code = self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+        highlight_code = self.filters.get("highlight_code", KeptHighlight(pygments_lexer=lexer, parent=self))
         resources = self._init_resources(resources)
         self.register_filter("highlight_code", highlight_code)
         self.register_filter("filter_data_type", WidgetsDataTypeFilter(

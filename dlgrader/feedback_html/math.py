@@ -13,10 +13,13 @@ import re
 from latex2mathml.converter import convert
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
+from .memo import Memo
+
 # $$display$$ first, then $inline$ (not `\$`, not `$ ` at the start, so "costs $5 and $6" is prose).
 MATH = re.compile(r"(?<!\\)\$\$(.+?)\$\$|(?<![\\$])\$(?![\s$])(.+?)(?<![\s\\])\$(?!\d)", re.S)
 CODE = re.compile(r"(```.*?```|`[^`\n]*`)", re.S)
 TOKEN = "DLGMATHTOKEN{}X"
+_pages = Memo()
 
 
 def to_mathml(latex: str, display: bool = False) -> str:
@@ -29,6 +32,11 @@ def to_mathml(latex: str, display: bool = False) -> str:
 
 def markdown_to_html(source: str) -> str:
     """Markdown to HTML with the math already rendered (a Jinja filter of the feedback template)."""
+    source = source or ""
+    return _pages.get(source, source, lambda: _markdown_to_html(source))
+
+
+def _markdown_to_html(source: str) -> str:
     rendered: list[str] = []
 
     def stash(match: re.Match) -> str:
@@ -36,7 +44,7 @@ def markdown_to_html(source: str) -> str:
         rendered.append(to_mathml(match.group(1) if display else match.group(2), display))
         return TOKEN.format(len(rendered) - 1)
 
-    pieces = CODE.split(source or "")          # math signs inside code stay code
+    pieces = CODE.split(source)                # math signs inside code stay code
     text = "".join(p if i % 2 else MATH.sub(stash, p) for i, p in enumerate(pieces))
     out = markdown2html_mistune(text)
     return re.sub(r"DLGMATHTOKEN(\d+)X", lambda m: rendered[int(m.group(1))], out)

@@ -23,6 +23,8 @@ from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool
 
+from .memo import Memo
+
 TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "col", "colgroup", "dd", "del",
     "details", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6",
@@ -44,6 +46,7 @@ ATTRIBUTES = {
 URL_SCHEMES = {"http", "https", "mailto", "data", "attachment"}
 IMAGE_DATA = ("data:image/png;base64,", "data:image/jpeg;base64,", "data:image/gif;base64,")
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif"}
+_cleaned = Memo()          # markdown source -> clean_markdown's answer (the same for every student)
 # Output types rendered as they are (no markup in them); text/html and text/markdown are cleaned,
 # every other type (SVG, JavaScript, widget views, PDFs, ...) is dropped.
 SAFE_OUTPUT_TYPES = IMAGE_TYPES | {"text/plain", "text/latex", "application/json"}
@@ -106,6 +109,12 @@ def markdown2html(source: str, attachments: dict | None = None) -> str:
 
 def clean_markdown(source: str, attachments: dict | None = None) -> str | None:
     """The clean HTML to put in place of a markdown cell's SOURCE, or None if it is safe as it is."""
+    if attachments:
+        return _clean_markdown(source, attachments)
+    return _cleaned.get(source, source, lambda: _clean_markdown(source, None))
+
+
+def _clean_markdown(source: str, attachments: dict | None) -> str | None:
     rendered = markdown2html(source, attachments)
     cleaned = clean_html(rendered)
     if _shape(cleaned) == _shape(rendered):
