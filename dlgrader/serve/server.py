@@ -70,6 +70,7 @@ class Server:
         self.counts = {"graded": 0, "failed": 0, "feedback": 0}
         self.first_seen: dict[str, float] = {}     # inbound folder name -> when this server first saw it
         self.gc = IdleCollector()
+        self.ignored_seen: set[str] = set()          # inbound names already logged as not ours
 
     # ---- set-up -------------------------------------------------------------------------------
     def _start(self) -> None:
@@ -118,35 +119,31 @@ class Server:
         status(f"dlgrader serve: watching {self.inbound} with {self.workers} warm worker(s); "
                f"{len(self.assignments)} assignment(s). Ctrl-C stops.")
         self._event("ready", workers=self.workers, inotify=self.watching)
-        ignored_seen: set[str] = set()
         last_scan = 0.0
         try:
             while not self.stop.is_set():
                 gap = last_scan + MIN_GAP - time.monotonic()
                 if gap > 0:                          # a flood of wake-ups: at most one scan per MIN_GAP
                     self.stop.wait(gap)
-                self.watch.rearm()
                 last_scan = time.monotonic()
-                arrivals, ignored = scan(self.inbound, self.assignments)
-                seen = time.time()
-                for arrival in arrivals:
-                    self.first_seen.setdefault(arrival.name, seen)
-                for name in set(ignored) - ignored_seen:
-                    self._event("ignored", name=name)
-                ignored_seen |= set(ignored)
-                for arrival in sorted(arrivals, key=lambda a: a.timestamp):
-                    self.queue.offer(arrival)
+                self._take_arrivals()
                 self._fill()
                 if self.once and not self.inflight and not self.queue:
                     break
+                outcomes = []
                 outcome = self.pool.get(timeout=self.poll)
-                if outcome is None and not self.inflight and not self.queue:
-                    self.gc.idle()
                 while outcome is not None:
+                    outcomes.append(outcome)
+                    outcome = self.pool.get(timeout=0)
+                if not outcomes and not self.inflight and not self.queue:
+                    self.gc.idle()
+                # the freed workers get their next submission before the coordinator spends its time
+                # on the finished ones' records and pages: they grade while it writes
+                self._fill()
+                for outcome in outcomes:
                     job = self.inflight.get(outcome.key)
                     if job is not None:
                         self._guarded(job.arrival, self._finish, outcome, job)
-                    outcome = self.pool.get(timeout=0)
         finally:
             self.watch.stop()
             self.pool.close()
@@ -161,6 +158,19 @@ class Server:
         pool = getattr(self, "pool", None)
         if pool is not None:
             pool.nudge()
+
+    def _take_arrivals(self) -> None:
+        """Scan inbound/ and queue what is complete (the queue keeps only what is worth grading)."""
+        self.watch.rearm()
+        arrivals, ignored = scan(self.inbound, self.assignments)
+        seen = time.time()
+        for arrival in arrivals:
+            self.first_seen.setdefault(arrival.name, seen)
+        for name in set(ignored) - self.ignored_seen:
+            self._event("ignored", name=name)
+        self.ignored_seen |= set(ignored)
+        for arrival in sorted(arrivals, key=lambda a: a.timestamp):
+            self.queue.offer(arrival)
 
     def _fill(self) -> None:
         while self.pool.free():
