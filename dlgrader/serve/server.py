@@ -95,7 +95,8 @@ class Server:
                                                              / "outbound" / a).is_dir()]
         for a in released:
             self.pool.warm(self.bundles[a])
-        self.steps.warm()
+        if not self.steps.warm():                    # serve still works; the first page is slower
+            self._event("error", step="warm-up", reason="the feedback page could not be rendered ahead")
         for a in released:
             self.pool.wait_warm(self.bundles[a]["digest"])
         self.watch = InboundWatch(self.inbound, self.pool.nudge)

@@ -115,9 +115,10 @@ class NbgraderSteps:
         return bool(names) and all(
             (outbound / f"{notebook_hash(secret=secret.read_text(), notebook_id=n)}.html").is_file() for n in names)
 
-    def warm(self) -> None:
+    def warm(self) -> bool:
         """Compile nbconvert's feedback templates (and the patterns behind its filters) before the
-        first student waits for them, and load what the feedback's own preprocessors read."""
+        first student waits for them, and load what the feedback's own preprocessors read. True if
+        a page was rendered (else the first student pays for what was not compiled)."""
         import nbformat
 
         from ..feedback_html import summary
@@ -134,8 +135,9 @@ class NbgraderSteps:
         # a released notebook of the course (not student data): code, markdown and math go through
         # every filter once, so the lexers' and parsers' patterns are compiled before anyone waits
         # (without the preprocessors: nbgrader's need a graded submission in the gradebook)
+        from ..feedback_html.exporter import describe_images
         sample = next(iter(sorted(self.course.release.glob("*/*.ipynb"))), None)
-        kept, app.exporter._preprocessors = app.exporter._preprocessors, []
+        kept, app.exporter._preprocessors = app.exporter._preprocessors, [describe_images]
         try:
             nb = nbformat.read(str(sample), as_version=4) if sample else nbformat.v4.new_notebook()
             nbformat.validate(nb)                # compiles the schema validator the exporter uses
@@ -143,10 +145,12 @@ class NbgraderSteps:
                 cell.metadata.pop("nbgrader", None)
             app.exporter.from_notebook_node(nb, resources={"nbgrader": {
                 "notebook": "warm-up", "score": 0, "max_score": 0, "late_penalty": 0}})
-        except Exception:      # only a warm-up: whatever it compiled stays compiled
-            pass
+        except Exception as exc:      # only a warm-up: whatever it compiled stays compiled
+            self.log.warning("feedback warm-up failed: %s: %s", type(exc).__name__, exc)
+            return False
         finally:
             app.exporter._preprocessors = kept
+        return True
 
     def write_notices(self, assignment: str, student: str, messages: dict[str, str]) -> None:
         """Feedback pages that only say MESSAGES[notebook] (plain text), for notebooks that have no

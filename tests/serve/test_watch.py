@@ -44,3 +44,4 @@ def test_a_missing_folder_leaves_polling_alone(tmp_path):
     assert not watch.start()
     watch.rearm()
     watch.stop()
+
