@@ -71,6 +71,7 @@ class Server:
         self.first_seen: dict[str, float] = {}     # inbound folder name -> when this server first saw it
         self.gc = IdleCollector()
         self.ignored_seen: set[str] = set()          # inbound names already logged as not ours
+        self.last_scan = 0.0                         # monotonic time of the last scan of inbound/
 
     # ---- set-up -------------------------------------------------------------------------------
     def _start(self) -> None:
@@ -120,14 +121,14 @@ class Server:
         status(f"dlgrader serve: watching {self.inbound} with {self.workers} warm worker(s); "
                f"{len(self.assignments)} assignment(s). Ctrl-C stops.")
         self._event("ready", workers=self.workers, inotify=self.watching)
-        last_scan = 0.0
         try:
             while not self.stop.is_set():
-                gap = last_scan + MIN_GAP - time.monotonic()
-                if gap > 0:                          # a flood of wake-ups: at most one scan per MIN_GAP
-                    self.stop.wait(gap)
-                last_scan = time.monotonic()
-                self._take_arrivals()
+                # with every worker busy a scan can wait: the next outcome brings one (below)
+                if self.pool.free() or time.monotonic() - self.last_scan >= self.poll:
+                    gap = self.last_scan + MIN_GAP - time.monotonic()
+                    if gap > 0:                      # a flood of wake-ups: at most one scan per MIN_GAP
+                        self.stop.wait(gap)
+                    self._take_arrivals()
                 self._fill()
                 if self.once and not self.inflight and not self.queue:
                     break
@@ -138,13 +139,15 @@ class Server:
                     outcome = self.pool.get(timeout=0)
                 if not outcomes and not self.inflight and not self.queue:
                     self.gc.idle()
-                # the freed workers get their next submission before the coordinator spends its time
-                # on the finished ones' records and pages: they grade while it writes
-                self._fill()
-                for outcome in outcomes:
-                    job = self.inflight.get(outcome.key)
-                    if job is not None:
-                        self._guarded(job.arrival, self._finish, outcome, job)
+                # the freed workers get their next submission (the fairest of what is there now)
+                # before the coordinator spends its time on the finished ones' records and pages:
+                # they grade while it writes
+                if outcomes:
+                    self._take_arrivals()
+                    self._fill()
+                jobs = [(self.inflight[o.key], o) for o in outcomes if o.key in self.inflight]
+                for job, outcome in sorted(jobs, key=lambda j: j[0].arrival.timestamp):   # earliest first
+                    self._guarded(job.arrival, self._finish, outcome, job)
         finally:
             self.watch.stop()
             self.pool.close()
@@ -163,6 +166,7 @@ class Server:
     def _take_arrivals(self) -> None:
         """Scan inbound/ and queue what is complete (the queue keeps only what is worth grading)."""
         self.watch.rearm()
+        self.last_scan = time.monotonic()
         arrivals, ignored = scan(self.inbound, self.assignments)
         seen = time.time()
         for arrival in arrivals:
@@ -235,7 +239,8 @@ class Server:
             self._event("worker-died", student=s, assignment=a, tries=outcome.deaths)
             return
         del self.inflight[job.key]
-        t = job.lap("grade", job.submitted)
+        t = job.lap("grade", job.submitted)          # sent to the pool -> its outcome handled here
+        job.steps["worker"] = round(outcome.seconds, 3)   # of which at the worker
         if outcome.died:
             self._event("worker-died", student=s, assignment=a, tries=outcome.deaths)
             self._failed(job, f"it made its grading worker die {outcome.deaths} times")
