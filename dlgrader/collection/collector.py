@@ -46,8 +46,11 @@ def candidates(inbound: Path, assignment: str, student: Optional[str] = None) ->
     A link in place of a folder is still a candidate: the copy refuses it, and says so."""
     found: dict[str, list[str]] = {}
     ignored = []
+    mine = f"{student}+" if student is not None else ""     # one student's: skip the rest unread
     with os.scandir(inbound) as entries:
         for entry in entries:
+            if not entry.name.startswith(mine):
+                continue
             parsed = arrival.parse_name(entry.name)
             if parsed is None:
                 if f"+{assignment}+" in entry.name:
