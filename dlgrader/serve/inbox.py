@@ -111,11 +111,15 @@ class FairQueue:
         self.pending[key] = arrival
         return True
 
+    def turn(self, arrival: Arrival) -> tuple:
+        """The fairness order: served fewer times first, then the earliest submission."""
+        return (self.served[arrival.student], arrival.timestamp, arrival.student)
+
     def pop(self) -> Arrival | None:
         ready = [a for k, a in self.pending.items() if k not in self.busy]
         if not ready:
             return None
-        best = min(ready, key=lambda a: (self.served[a.student], a.timestamp, a.student))
+        best = min(ready, key=self.turn)
         del self.pending[best.key]
         self.busy.add(best.key)
         return best

@@ -146,7 +146,7 @@ class Server:
                     self._take_arrivals()
                     self._fill()
                 jobs = [(self.inflight[o.key], o) for o in outcomes if o.key in self.inflight]
-                for job, outcome in sorted(jobs, key=lambda j: j[0].arrival.timestamp):   # earliest first
+                for job, outcome in sorted(jobs, key=lambda j: self.queue.turn(j[0].arrival)):   # fair order
                     self._guarded(job.arrival, self._finish, outcome, job)
         finally:
             self.watch.stop()
