@@ -28,29 +28,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dlgrader.authoring.solutions import defined_name  # noqa: E402
+from feedback_latency import env, make_course, variants  # noqa: E402  (bench/feedback_latency.py)
+
 from dlgrader.course import Course  # noqa: E402
 from dlgrader.gradebook.scores import submission_scores  # noqa: E402
-from dlgrader.verdicts import reference  # noqa: E402
-from tests.execution.cohort import alternative_replacements, filled  # noqa: E402
-
-from feedback_latency import env, make_course  # noqa: E402  (bench/feedback_latency.py)
 
 
 def cohort(course: Course, assignment: str, n: int) -> dict[str, str]:
     """N ordinary submissions: honest ones (two ways of writing them) and the usual mistakes, in turn."""
-    import os
-
     import nbformat
-    os.environ[reference.ENV_VAR] = str(course.reference)
-    book = reference.load().mistakes.BOOK
-    src_path = next((course.source / assignment).glob("*.ipynb"))
-    src = src_path.read_text()
-    names = [defined_name(c["source"] if isinstance(c["source"], str) else "".join(c["source"]))
-             for c in json.loads(src)["cells"] if c["cell_type"] == "code"]
-    honest = [filled(src_path), filled(src_path, alternative_replacements(names))]
-    wrong = [filled(src_path, {m.target: m.student_source()}) for m in book.all() if f"def {m.target}(" in src]
-    kinds = honest + wrong
+    kinds = variants(course, assignment)
     return {f"b{i:04d}": nbformat.writes(kinds[i % len(kinds)]) for i in range(n)}
 
 
