@@ -165,6 +165,8 @@ class Server:
 
     def _take_arrivals(self) -> None:
         """Scan inbound/ and queue what is complete (the queue keeps only what is worth grading)."""
+        if not self.watching and self.inbound.is_dir():   # made after serve started (a first release)
+            self.watching = self.watch.start()
         self.watch.rearm()
         self.last_scan = time.monotonic()
         arrivals, ignored = scan(self.inbound, self.assignments)

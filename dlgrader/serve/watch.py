@@ -25,10 +25,11 @@ class InboundWatch:
         self.folder, self._wake = folder, wake
         self._armed = threading.Event()
         self._observer = None
+        self._unavailable = False    # inotify could not be set up: polling only, no new attempts
 
     def start(self) -> bool:
-        """Watch FOLDER; False (and polling only) if it does not exist or inotify is unavailable."""
-        if not self.folder.is_dir():
+        """Watch FOLDER; False (and polling only) if it does not exist (yet) or inotify is unavailable."""
+        if self._unavailable or not self.folder.is_dir():
             return False
         try:
             from watchdog.events import DirCreatedEvent, DirModifiedEvent, DirMovedEvent, FileSystemEventHandler
@@ -46,6 +47,7 @@ class InboundWatch:
                               event_filter=[DirCreatedEvent, DirModifiedEvent, DirMovedEvent])
             observer.start()
         except (OSError, ImportError, RuntimeError):
+            self._unavailable = True
             return False
         self._observer = observer
         self._armed.set()

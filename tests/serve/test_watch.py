@@ -45,3 +45,16 @@ def test_a_missing_folder_leaves_polling_alone(tmp_path):
     watch.rearm()
     watch.stop()
 
+
+
+def test_a_folder_made_later_is_watched_once_it_exists(tmp_path):
+    inbound, wakes = tmp_path / "inbound", Wakes()
+    watch = InboundWatch(inbound, wakes)
+    assert not watch.start()
+    inbound.mkdir()
+    assert watch.start()
+    try:
+        (inbound / "carol+ps2+2026-11-22 10:00:00.000000 UTC").mkdir()
+        assert wakes.wait() and wakes.count == 1
+    finally:
+        watch.stop()
