@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from typing import Optional
+from typing import NamedTuple, Optional
 
 from ..collection import arrival
 
 LEGACY_GRACE = 60.0       # seconds before a folder without submission_secret.txt counts as complete
+ARRIVING = 30.0           # seconds a folder still being written keeps serve looking again soon
 
 
 @dataclass(frozen=True)
@@ -67,25 +68,33 @@ def complete(folder: Path, now: float | None = None) -> bool:
     return (now or time.time()) - stamp.st_mtime > LEGACY_GRACE
 
 
-def scan(inbound: Path, assignments: set[str]) -> tuple[list[Arrival], list[str]]:
-    """(complete arrivals, names that are not submissions we know) in INBOUND."""
-    arrivals, ignored = [], []
+class Scan(NamedTuple):
+    arrivals: list[Arrival]          # complete submissions
+    ignored: list[str]               # names that are not submissions we know
+    arriving: int                    # submissions still being written (changed in the last ARRIVING s)
+
+
+def scan(inbound: Path, assignments: set[str]) -> Scan:
+    """What INBOUND holds now."""
+    arrivals, ignored, arriving = [], [], 0
     try:
         entries = list(os.scandir(inbound))
     except FileNotFoundError:
-        return [], []
+        return Scan([], [], 0)
     now = time.time()
     for entry in entries:
         try:
-            found = parse(entry.name, assignments, entry.stat(follow_symlinks=False).st_ctime) \
-                if entry.is_dir(follow_symlinks=False) else None
+            changed = entry.stat(follow_symlinks=False).st_ctime
+            found = parse(entry.name, assignments, changed) if entry.is_dir(follow_symlinks=False) else None
         except OSError:               # gone since the listing
             continue
         if found is None:
             ignored.append(entry.name)
         elif complete(Path(entry.path), now):
             arrivals.append(found)
-    return arrivals, ignored
+        elif now - changed < ARRIVING:
+            arriving += 1
+    return Scan(arrivals, ignored, arriving)
 
 
 class FairQueue:

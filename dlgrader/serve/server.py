@@ -37,7 +37,7 @@ from .collector_gc import IdleCollector
 from .inbox import Arrival, FairQueue, scan
 from .limits import refusal
 from .steps import NbgraderSteps
-from .watch import MIN_GAP, InboundWatch
+from .watch import ARRIVING_POLL, MIN_GAP, InboundWatch
 
 
 @dataclass
@@ -72,6 +72,7 @@ class Server:
         self.gc = IdleCollector()
         self.ignored_seen: set[str] = set()          # inbound names already logged as not ours
         self.last_scan = 0.0                         # monotonic time of the last scan of inbound/
+        self.arriving = 0                            # submissions being written at the last scan
 
     # ---- set-up -------------------------------------------------------------------------------
     def _start(self) -> None:
@@ -133,7 +134,8 @@ class Server:
                 if self.once and not self.inflight and not self.queue:
                     break
                 outcomes = []
-                outcome = self.pool.get(timeout=self.poll)
+                # a submission still being written is looked at again soon, whatever the events say
+                outcome = self.pool.get(timeout=min(self.poll, ARRIVING_POLL) if self.arriving else self.poll)
                 while outcome is not None:
                     outcomes.append(outcome)
                     outcome = self.pool.get(timeout=0)
@@ -169,7 +171,7 @@ class Server:
             self.watching = self.watch.start()
         self.watch.rearm()
         self.last_scan = time.monotonic()
-        arrivals, ignored = scan(self.inbound, self.assignments)
+        arrivals, ignored, self.arriving = scan(self.inbound, self.assignments)
         seen = time.time()
         for arrival in arrivals:
             self.first_seen.setdefault(arrival.name, seen)

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Callable
 
 MIN_GAP = 0.02          # seconds between two scans started by wake-ups
+ARRIVING_POLL = 0.05    # seconds between scans while a submission is being written (its last event
+                        # may come before its secret: the server must not wait a whole poll for it)
 
 
 class InboundWatch:

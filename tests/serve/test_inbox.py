@@ -31,8 +31,8 @@ def test_scan_waits_for_the_secret_nbgrader_writes_last(tmp_path):
         (folder / "timestamp.txt").write_text("2026-11-22 09:00:00 UTC")
     (done / "submission_secret.txt").write_text("f" * 128)
     (tmp_path / "stray-file").write_text("")
-    arrivals, ignored = scan(tmp_path, {A})
-    assert [a.student for a in arrivals] == ["bob"] and ignored == ["stray-file"]
+    arrivals, ignored, arriving = scan(tmp_path, {A})
+    assert [a.student for a in arrivals] == ["bob"] and ignored == ["stray-file"] and arriving == 1
     assert not complete(half) and complete(half, now=(half / "timestamp.txt").stat().st_mtime + 61)
 
 
