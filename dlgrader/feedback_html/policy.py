@@ -34,15 +34,11 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)      # naive UTC, as nbgrader stores dates
 
 
-def due_date(db_url: str, course_id: str, assignment: str) -> datetime | None:
-    from ..gradebook import reads
-    return reads.due_date(db_url, assignment)
-
-
-def level_now(settings: Dlgrader, db_url: str, course_id: str, assignment: str,
+def level_now(settings: Dlgrader, db_url: str, assignment: str,
               now: datetime | None = None) -> tuple[str, datetime | None]:
     """(level, due date) of ASSIGNMENT's feedback at NOW (the grader's clock)."""
-    due = due_date(db_url, course_id, assignment)
+    from ..gradebook import reads
+    due = reads.due_date(db_url, assignment)
     after = due is not None and (now or utcnow()) >= due
     return settings.level(assignment, after_due=after), due
 
@@ -99,8 +95,7 @@ class ApplyFeedbackPolicy(Preprocessor):
     def preprocess(self, nb, resources):
         info = resources.get("nbgrader", {})
         settings = Dlgrader(config=self.config)
-        course_id = self.config.CourseDirectory.get("course_id", "")
-        level, due = level_now(settings, info["db_url"], course_id, info["assignment"])
+        level, due = level_now(settings, info["db_url"], info["assignment"])
         resources.setdefault("dlgrader", {}).update(level=level, due=due)
         shape(nb, level)
         return nb, resources
@@ -111,7 +106,7 @@ def notices(course, assignment: str, pages: list[Path], now: datetime | None = N
     """Replace the feedback PAGES (feedback/<student>/<assignment>/<notebook>.html) by a notice when
     the level is `score` or `nothing`."""
     from .. import settings as dl_settings
-    level, due = level_now(dl_settings.load(course), course.db_url, course.course_id, assignment, now)
+    level, due = level_now(dl_settings.load(course), course.db_url, assignment, now)
     if level not in ("score", "nothing") or not pages:
         return pages
     from nbgrader.api import Gradebook, MissingEntry

@@ -16,11 +16,10 @@ from datetime import datetime
 from nbgrader import api
 from sqlalchemy import bindparam, create_engine, select
 
+from .rows import ASSIGNMENT, CELL, NOTEBOOK, SUBMISSION, SUBMITTED_NB
+
 _engines: dict = {}
 _lock = threading.Lock()
-
-ASSIGNMENT, NOTEBOOK, CELL = api.Assignment.__table__, api.Notebook.__table__, api.BaseCell.__table__
-SUBMISSION, SUBMITTED_NB = api.SubmittedAssignment.__table__, api.SubmittedNotebook.__table__
 
 DUE = select(ASSIGNMENT.c.duedate).where(ASSIGNMENT.c.name == bindparam("assignment"))
 SUBMITTED = (select(api.SubmittedNotebook.id, api.SubmittedNotebook.score, api.SubmittedNotebook.max_score,

@@ -26,6 +26,8 @@ from ..collection import arrival
 
 LEGACY_GRACE = 60.0       # seconds before a folder without submission_secret.txt counts as complete
 ARRIVING = 30.0           # seconds a folder still being written keeps serve looking again soon
+ARRIVING_POLL = 0.05      # seconds between scans meanwhile (its last event may come before its
+                          # secret: serve must not wait a whole poll for it)
 
 
 @dataclass(frozen=True)

@@ -34,10 +34,10 @@ from ..execution.workers import make_bundle
 from ..gradebook.writer import GradebookWriter, read_timestamp, recover_autograded
 from ..progress import console, status
 from .collector_gc import IdleCollector
-from .inbox import Arrival, FairQueue, scan
+from .inbox import ARRIVING_POLL, Arrival, FairQueue, scan
 from .limits import refusal
 from .steps import NbgraderSteps
-from .watch import ARRIVING_POLL, MIN_GAP, InboundWatch
+from .watch import MIN_GAP, InboundWatch
 
 
 @dataclass

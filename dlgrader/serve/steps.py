@@ -119,8 +119,6 @@ class NbgraderSteps:
         """Compile nbconvert's feedback templates (and the patterns behind its filters) before the
         first student waits for them, and load what the feedback's own preprocessors read. True if
         a page was rendered (else the first student pays for what was not compiled)."""
-        import nbformat
-
         from ..feedback_html import summary
         from ..gradebook import reads
         summary.load_concepts()
@@ -132,25 +130,32 @@ class NbgraderSteps:
         from nbconvert.writers import FilesWriter
         app.writer = FilesWriter(parent=app, config=app.config)
         app.ready = True
-        # a released notebook of the course (not student data): code, markdown and math go through
-        # every filter once, so the lexers' and parsers' patterns are compiled before anyone waits
-        # (without the preprocessors: nbgrader's need a graded submission in the gradebook)
-        from ..feedback_html.exporter import describe_images
-        sample = next(iter(sorted(self.course.release.glob("*/*.ipynb"))), None)
-        kept, app.exporter._preprocessors = app.exporter._preprocessors, [describe_images]
         try:
-            nb = nbformat.read(str(sample), as_version=4) if sample else nbformat.v4.new_notebook()
-            nbformat.validate(nb)                # compiles the schema validator the exporter uses
-            for cell in nb.cells:                # no grades to show: render them as plain cells
-                cell.metadata.pop("nbgrader", None)
-            app.exporter.from_notebook_node(nb, resources={"nbgrader": {
-                "notebook": "warm-up", "score": 0, "max_score": 0, "late_penalty": 0}})
+            self.render_sample()       # the exporter's validation compiles the schema validator too
         except Exception as exc:      # only a warm-up: whatever it compiled stays compiled
             self.log.warning("feedback warm-up failed: %s: %s", type(exc).__name__, exc)
             return False
+        return True
+
+    def render_sample(self):
+        """A released notebook of the course (not student data) through the feedback exporter, so
+        code, markdown and math go through every filter; without the grade preprocessors (they need
+        a graded submission in the gradebook): its cells render as plain cells. Returns it."""
+        import nbformat
+
+        from ..feedback_html.exporter import describe_images
+        app = self._feedback_app()
+        sample = next(iter(sorted(self.course.release.glob("*/*.ipynb"))), None)
+        nb = nbformat.read(str(sample), as_version=4) if sample else nbformat.v4.new_notebook()
+        for cell in nb.cells:
+            cell.metadata.pop("nbgrader", None)
+        kept, app.exporter._preprocessors = app.exporter._preprocessors, [describe_images]
+        try:
+            app.exporter.from_notebook_node(nb, resources={"nbgrader": {
+                "notebook": "warm-up", "score": 0, "max_score": 0, "late_penalty": 0}})
         finally:
             app.exporter._preprocessors = kept
-        return True
+        return nb
 
     def write_notices(self, assignment: str, student: str, messages: dict[str, str]) -> None:
         """Feedback pages that only say MESSAGES[notebook] (plain text), for notebooks that have no

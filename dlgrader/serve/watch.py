@@ -18,8 +18,6 @@ from pathlib import Path
 from typing import Callable
 
 MIN_GAP = 0.02          # seconds between two scans started by wake-ups
-ARRIVING_POLL = 0.05    # seconds between scans while a submission is being written (its last event
-                        # may come before its secret: the server must not wait a whole poll for it)
 
 
 class InboundWatch:
@@ -34,7 +32,12 @@ class InboundWatch:
         if self._unavailable or not self.folder.is_dir():
             return False
         try:
-            from watchdog.events import DirCreatedEvent, DirModifiedEvent, DirMovedEvent, FileSystemEventHandler
+            from watchdog.events import (
+                DirCreatedEvent,
+                DirModifiedEvent,
+                DirMovedEvent,
+                FileSystemEventHandler,
+            )
             from watchdog.observers import Observer
 
             watch = self

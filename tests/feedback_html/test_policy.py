@@ -58,7 +58,7 @@ def test_the_due_date_in_the_gradebook_and_the_graders_clock_decide(course):
     with Gradebook(course.db_url, course.course_id) as gb:
         gb.update_or_create_assignment("ps4_quiz", duedate=datetime(2026, 5, 1, 12, 0))
     s = settings.load(course)
-    before = level_now(s, course.db_url, course.course_id, "ps4_quiz", now=datetime(2026, 5, 1, 11, 59))
-    after = level_now(s, course.db_url, course.course_id, "ps4_quiz", now=datetime(2026, 5, 1, 12, 0))
+    before = level_now(s, course.db_url, "ps4_quiz", now=datetime(2026, 5, 1, 11, 59))
+    after = level_now(s, course.db_url, "ps4_quiz", now=datetime(2026, 5, 1, 12, 0))
     assert before[0] == "nothing" and after[0] == "checks"
-    assert level_now(s, course.db_url, course.course_id, "ps2_softmax_cross_entropy")[0] == "checks"  # no due date
+    assert level_now(s, course.db_url, "ps2_softmax_cross_entropy")[0] == "checks"  # no due date

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import jinja2
-import nbformat
 
 from dlgrader.serve.steps import NbgraderSteps
 
@@ -20,17 +19,7 @@ def test_the_feedback_warm_up_renders_a_page_and_compiles_every_template(course)
 
     jinja2.Environment.compile = counting
     try:
-        app = steps._feedback_app()
-        nb = next(iter(sorted(course.release.glob("*/*.ipynb"))))
-        page = nbformat.read(str(nb), as_version=4)
-        for cell in page.cells:
-            cell.metadata.pop("nbgrader", None)
-        kept, app.exporter._preprocessors = app.exporter._preprocessors, app.exporter._preprocessors[-1:]
-        try:
-            app.exporter.from_notebook_node(page, resources={"nbgrader": {
-                "notebook": "n", "score": 0, "max_score": 0, "late_penalty": 0}})
-        finally:
-            app.exporter._preprocessors = kept
+        steps.render_sample()
     finally:
         jinja2.Environment.compile = original
     assert compiled == []
