@@ -108,10 +108,13 @@ class FairQueue:
         self.busy: set[tuple[str, str]] = set()
         self.served: Counter = Counter()                     # gradings per student this session
         self.superseded = 0
+        self.done: set[str] = set()          # inbound folder names already handled
 
     def offer(self, arrival: Arrival) -> bool:
         """Queue ARRIVAL unless it, or something newer of the same student, is graded or waiting."""
         key = arrival.key
+        if arrival.name in self.done:        # its ctime may have moved since (nbgrader's last chmod)
+            return False
         if key in self.handled and arrival.timestamp <= self.handled[key]:
             return False
         waiting = self.pending.get(key)
@@ -135,11 +138,14 @@ class FairQueue:
         self.busy.add(best.key)
         return best
 
-    def finish(self, key: tuple[str, str], graded_timestamp: datetime | None) -> None:
-        """The grading of KEY ended; GRADED_TIMESTAMP is the submission it graded (None: nothing)."""
+    def finish(self, key: tuple[str, str], graded_timestamp: datetime | None, name: str | None = None) -> None:
+        """The grading of KEY ended; GRADED_TIMESTAMP is the submission it graded (None: nothing),
+        NAME the inbound folder it was taken for (never offered again)."""
         self.busy.discard(key)
         self.served[key[1]] += 1
         if graded_timestamp is not None:
+            if name is not None:
+                self.done.add(name)
             self.handled[key] = max(graded_timestamp, self.handled.get(key, graded_timestamp))
             waiting = self.pending.get(key)
             if waiting is not None and waiting.timestamp <= self.handled[key]:

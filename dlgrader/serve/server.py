@@ -199,7 +199,7 @@ class Server:
             self.steps.write_notices(a, s, {n: note for n in self.names[a]})
             self.steps.release_feedback(a, s)
             self._event("refused", student=s, assignment=a, reason=note)
-            self.queue.finish(arrival.key, stamp or arrival.timestamp)
+            self.queue.finish(arrival.key, stamp or arrival.timestamp, arrival.name)
             return
         sub = self._read(a, s)
         digest = sub.digest(self.bundles[a]["digest"])
@@ -276,7 +276,7 @@ class Server:
             self._event("feedback", student=s, assignment=a, score=score[0], max_score=score[1],
                         submitted=str(job.timestamp), latency=_since(job.timestamp),
                         seconds=round(time.monotonic() - job.started, 3), steps=job.steps)
-        self.queue.finish(job.arrival.key, job.timestamp or job.arrival.timestamp)
+        self.queue.finish(job.arrival.key, job.timestamp or job.arrival.timestamp, job.arrival.name)
         self.gc.note()
 
     def _why_ungraded(self, assignment: str, student: str, notebook: str) -> str:
@@ -300,7 +300,7 @@ class Server:
             self.steps.release_feedback(a, s)
         except Exception as exc:
             self._event("error", student=s, assignment=a, step="notice", reason=str(exc)[:300])
-        self.queue.finish(job.arrival.key, job.timestamp or job.arrival.timestamp)
+        self.queue.finish(job.arrival.key, job.timestamp or job.arrival.timestamp, job.arrival.name)
 
     def _event(self, kind: str, **fields) -> None:
         record = {"event": kind, "at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"), **fields}

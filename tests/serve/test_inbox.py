@@ -80,3 +80,13 @@ def test_a_grading_that_collected_a_newer_submission_drops_the_waiting_one():
     q.offer(arrival("bob", 1))
     q.finish(busy.key, T0 + timedelta(minutes=1))    # collect found the newer one already
     assert q.pop() is None
+
+
+def test_a_handled_folder_is_not_offered_again_when_its_ctime_moves():
+    """nbgrader chmods the folder after writing the secret; serve may have taken it before that."""
+    q = FairQueue()
+    first = Arrival("eve", A, T0, f"eve+{A}+2026-11-22 09:00:00 UTC+ab")
+    q.offer(first)
+    q.finish(q.pop().key, T0, first.name)
+    assert not q.offer(Arrival("eve", A, T0 + timedelta(seconds=1), first.name))
+    assert q.offer(Arrival("eve", A, T0 + timedelta(seconds=2), f"eve+{A}+2026-11-22 09:00:02 UTC+cd"))
