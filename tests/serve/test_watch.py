@@ -33,8 +33,16 @@ def test_a_new_folder_and_a_chmod_wake_once_each_rearm(tmp_path):
         (inbound / "bob+ps2+2026-11-22 10:00:01.000000 UTC").mkdir()     # not re-armed: no wake-up
         (inbound / "ignored").mkdir()
         watch.rearm()
-        os.chmod(inbound / "alice+ps2+2026-11-22 10:00:00.000000 UTC", 0o777)   # nbgrader's last step
-        assert wakes.wait() and wakes.count == 2     # events come in order: the two before did nothing
+        alice = inbound / "alice+ps2+2026-11-22 10:00:00.000000 UTC"
+        woke = False
+        for mode in (0o777, 0o755) * 5:              # nbgrader's last step; events are hints (one was
+            os.chmod(alice, mode)                    # once not delivered under load): change it again
+            if wakes.event.wait(timeout=1):
+                woke = True
+                break
+        # woken again once re-armed (by the chmod, or a late event of the folders above), and only
+        # once: nothing wakes it again before the next rearm
+        assert woke and wakes.count == 2
     finally:
         watch.stop()
 
