@@ -69,8 +69,9 @@ PROGRESS = re.compile(rf"^Grading {A}: (\d+)/(\d+) (\S+)$".encode(), re.M)
 
 
 def kill_after(course: Course, proc: subprocess.Popen, at_least: int) -> int:
-    """SIGKILL the coordinator once it has reported AT_LEAST committed gradings (its progress line
-    comes right after each commit: an event, no polling); wait until its workers are gone."""
+    """SIGKILL the coordinator once this run has reported AT_LEAST committed gradings (its progress
+    line comes right after each commit: an event, no polling; the count starts at 1 in every run,
+    over the submissions this run grades); wait until its workers are gone."""
     seen, buffer = 0, b""
     fd = proc.stdout.fileno()
     while seen < at_least:
@@ -130,7 +131,7 @@ def test_sigkilled_grade_resumes_and_grades_each_submission_once(built_template,
     assert 4 <= first < total
     after_first = assert_consistent(course)
 
-    second = kill_after(course, start_grade(course), first + 6)
+    second = kill_after(course, start_grade(course), 6)          # 6 more, of the total - first left
     assert first + 6 <= second < total
     after_second = assert_consistent(course)
     assert after_first <= after_second
