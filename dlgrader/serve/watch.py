@@ -2,7 +2,7 @@
 
 nbgrader's submit creates `inbound/<name>/`, writes the files, timestamp.txt and the secret, and
 then changes the folder's permissions: that last change is an attribute event on the folder's
-entry, so one non-recursive inotify watch on inbound/ (through watchdog) sees every submission
+entry (IN_ATTRIB, which watchdog reports as a DirAttribEvent, not a modification), so one non-recursive inotify watch on inbound/ (through watchdog) sees every submission
 complete, without a watch per student folder. Polling stays: on filesystems where inotify sees
 nothing (an exchange on NFS written by other machines), or if the watch cannot be set up, the
 server still finds submissions at its next scan.
@@ -33,6 +33,7 @@ class InboundWatch:
             return False
         try:
             from watchdog.events import (
+                DirAttribEvent,
                 DirCreatedEvent,
                 DirModifiedEvent,
                 DirMovedEvent,
@@ -49,7 +50,7 @@ class InboundWatch:
             observer = Observer()
             observer.daemon = True
             observer.schedule(Handler(), str(self.folder), recursive=False,
-                              event_filter=[DirCreatedEvent, DirModifiedEvent, DirMovedEvent])
+                              event_filter=[DirCreatedEvent, DirModifiedEvent, DirMovedEvent, DirAttribEvent])
             observer.start()
         except (OSError, ImportError, RuntimeError):
             self._unavailable = True
