@@ -49,6 +49,16 @@ class Cluster:
         with Client(self.address, timeout=30) as client:
             return client.run(os.getpid)
 
+    def busy_worker(self) -> tuple[int, list[str]]:
+        """The pid of a worker running a grading task right now, and the tasks it runs."""
+        from distributed import Client
+        with Client(self.address, timeout=30) as client:
+            pids = client.run(os.getpid)
+            busy = {w: [str(k) for k in keys if str(k).startswith("grade-")]
+                    for w, keys in client.processing().items()}
+        worker, held = max(busy.items(), key=lambda item: len(item[1]))
+        return pids[worker], held
+
     def stop(self) -> None:
         for proc in reversed(self.procs):
             proc.terminate()
@@ -90,7 +100,8 @@ def test_dask_cluster_grades_like_the_local_executor(built_template, tmp_path, l
 
 def test_a_killed_dask_worker_loses_nothing(built_template, tmp_path, local_scores):
     """One worker is SIGKILLed from inside the batch (when the third grading is recorded, while the
-    coordinator waits for the kill to land), and everything is still graded exactly once."""
+    coordinator waits for the kill to land) while it runs a grading, and everything is still graded
+    exactly once."""
     cluster = Cluster(tmp_path)
     course = make_course(built_template, tmp_path)
     killed = {}
@@ -99,7 +110,7 @@ def test_a_killed_dask_worker_loses_nothing(built_template, tmp_path, local_scor
         killed.setdefault("recorded", 0)
         killed["recorded"] += 1
         if killed["recorded"] == 3:
-            victim = sorted(cluster.worker_pids().values())[0]
+            victim, killed["held"] = cluster.busy_worker()
             os.kill(victim, signal.SIGKILL)
             killed["gone"] = gone(victim, 30.0)
     outcome = {}
@@ -111,7 +122,8 @@ def test_a_killed_dask_worker_loses_nothing(built_template, tmp_path, local_scor
         assert not thread.is_alive(), "the batch did not finish after the kill"
     finally:
         cluster.stop()
-    assert killed.get("gone") is True, killed          # the kill landed, with 11 of 14 still to record
+    assert killed.get("gone") is True, killed          # the kill landed, with 11 of 14 still to record,
+    assert killed["held"], killed                      # on a worker in the middle of a grading
     assert killed["recorded"] == 14
     run = outcome["run"]
     assert not run.failed
