@@ -2,8 +2,9 @@
 
 nbgrader's submit creates `inbound/<name>/`, writes the files, timestamp.txt and the secret, and
 then changes the folder's permissions: that last change is an attribute event on the folder's
-entry (IN_ATTRIB, which watchdog reports as a DirAttribEvent, not a modification), so one non-recursive inotify watch on inbound/ (through watchdog) sees every submission
-complete, without a watch per student folder. Polling stays: on filesystems where inotify sees
+entry (IN_ATTRIB, which watchdog reports as a DirAttribEvent, not a modification), so one
+non-recursive inotify watch on inbound/ (through watchdog) sees every submission complete, without
+a watch per student folder. Polling stays: on filesystems where inotify sees
 nothing (an exchange on NFS written by other machines), or if the watch cannot be set up, the
 server still finds submissions at its next scan.
 
