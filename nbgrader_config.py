@@ -7,10 +7,13 @@ c = get_config()  # noqa: F821  (provided by traitlets when it loads this file)
 _root = Path(__file__).resolve().parent
 
 c.CourseDirectory.root = str(_root)
+# The one place for the course id, the gradebook and the exchange: dlgrader reads this file as
+# nbgrader, Formgrader and students' nbgrader do (edit it here; the DLGRADER_* variables are only
+# defaults of these lines). The exchange lives outside the course root, where students can reach it
+# without reaching the course; a later `c.Exchange.root = ...` line wins.
 c.CourseDirectory.course_id = os.environ.get("DLGRADER_COURSE_ID", "dl-math-toolkit")
 c.CourseDirectory.db_url = os.environ.get("DLGRADER_DB_URL", f"sqlite:///{_root / 'gradebook.db'}")
-# Local exchange by default; point DLGRADER_EXCHANGE at a shared folder (e.g. /srv/nbgrader/exchange).
-c.Exchange.root = os.environ.get("DLGRADER_EXCHANGE", str(_root / "exchange"))
+c.Exchange.root = os.environ.get("DLGRADER_EXCHANGE", "/srv/nbgrader/exchange")
 
 # Hidden tests load the trusted reference from this folder. It is only set for nbgrader commands run
 # on the grader's side (this file); students' environments never have it.
@@ -27,7 +30,8 @@ c.Dlgrader.notebook_seconds = 120
 c.Dlgrader.max_restarts = 6
 c.Dlgrader.memory_mb = 1536
 c.Dlgrader.processes = 32
-# The course secret seeding each submission's hidden inputs: created by `dlgrader build`, git-ignored.
+# The course secret seeding each submission's hidden inputs: created by `dlgrader build` on a new
+# course only (never by grade or serve); git-ignored, so keep a backup of it off this machine.
 c.Dlgrader.secret_file = ".dlgrader-secret"
 # What feedback shows before and after an assignment's due date (the gradebook's; the grader's clock).
 # Coding sets: before it, each check's pass/fail and the named mistake, no hidden inputs or expected

@@ -49,6 +49,8 @@ def make_course(dest: Path, *commands: list[str]) -> Course:
     for name in ("source", "release", "reference", "nbgrader_config.py"):
         src = ROOT / name
         (shutil.copytree if src.is_dir() else shutil.copy2)(src, dest / name)
+    with open(dest / "nbgrader_config.py", "a", encoding="utf-8") as config:     # its own exchange, not /srv
+        config.write('\nc.Exchange.root = str(Path(__file__).resolve().parent / "exchange")\n')
     for cmd in commands or (["build"],):
         subprocess.run([sys.executable, "-m", "dlgrader.cli", *cmd], cwd=dest, env=env(), check=True,
                        capture_output=True)

@@ -13,7 +13,11 @@ from .progress import out as console
 
 
 def _course(path: str | None) -> Course:
-    return Course.find(path)
+    """The course, with its nbgrader_config.py loaded and checked: a file that does not run, an
+    unknown dlgrader setting or a value of the wrong type stops every command here, in one line."""
+    course = Course.find(path)
+    course.check_config()
+    return course
 
 
 def friendly(fn):
@@ -259,8 +263,8 @@ def lab(student, home, port, token, no_browser, jupyter_args, course_path):
 def demo(students, assignments, workdir, seed, unsafe):
     """Run the whole pipeline on a simulated cohort and print the grade table."""
     from .demo.run import run_demo
-    here = Course.find(Path(__file__).resolve().parent.parent) if not Path("nbgrader_config.py").exists() \
-        else Course.find(".")
+    here = _course(str(Path(__file__).resolve().parent.parent) if not Path("nbgrader_config.py").exists()
+                   else ".")
     chosen = [a.strip() for a in assignments.split(",")] if assignments else None
     run_demo(here, Path(workdir), n_students=students, assignments=chosen, seed=seed, unsafe=unsafe)
 

@@ -9,6 +9,9 @@ from pathlib import Path
 from .errors import DlgraderError
 
 CONFIG_FILE = "nbgrader_config.py"
+# nbgrader's own Exchange.root default, for a config that sets none (the course's file sets one:
+# /srv/nbgrader/exchange unless DLGRADER_EXCHANGE says otherwise).
+NBGRADER_EXCHANGE = "/usr/local/share/nbgrader/exchange"
 
 
 @dataclass(frozen=True)
@@ -54,17 +57,39 @@ class Course:
     def gradebook_path(self) -> Path:
         return self.root / "gradebook.db"
 
+    # ---- what nbgrader_config.py says (config.py: read as nbgrader reads it, checked, cached) ------
     @property
     def db_url(self) -> str:
-        return os.environ.get("DLGRADER_DB_URL") or f"sqlite:///{self.gradebook_path}"
+        """c.CourseDirectory.db_url; nbgrader's default: gradebook.db in the course root."""
+        return self._setting("CourseDirectory", "db_url") or f"sqlite:///{self.gradebook_path}"
 
     @property
     def exchange(self) -> Path:
-        return Path(os.environ.get("DLGRADER_EXCHANGE") or self.root / "exchange")
+        """c.Exchange.root (relative: from the course root); unset, nbgrader's default."""
+        return self.root / (self._setting("Exchange", "root") or NBGRADER_EXCHANGE)
 
     @property
     def course_id(self) -> str:
-        return os.environ.get("DLGRADER_COURSE_ID", "dl-math-toolkit")
+        """c.CourseDirectory.course_id: a course's config file must set it (nbgrader's exchange needs
+        one); a folder without a config file (programmatic use) gets nbgrader's gradebook default."""
+        value = self._setting("CourseDirectory", "course_id")
+        if not value:
+            has_file = self._config_and_file(copied=False)[1]
+            if has_file:
+                raise DlgraderError(f"{self.root / CONFIG_FILE} sets no c.CourseDirectory.course_id "
+                                    "(nbgrader's exchange and dlgrader need one)")
+            return "default_course"
+        return value
+
+    def _config_and_file(self, copied: bool = True):
+        from . import config
+        return config.load(self.root, copied)
+
+    def _setting(self, section: str, name: str):
+        """A value of the cached configuration, read without changing it (a Config makes a missing
+        section when asked for one)."""
+        values = dict.get(self._config_and_file(copied=False)[0], section) or {}
+        return dict.get(values, name)
 
     # ---- content -----------------------------------------------------------------------------
     def assignments(self) -> list[str]:
@@ -101,29 +126,31 @@ class Course:
         return found
 
     def nbgrader_config(self, missing_ok: bool = False):
-        """The course's nbgrader_config.py with the same settings the nbgrader commands get
-        (nbgrader_cli.run passes them as flags): for nbgrader classes used in this process. With
+        """The course's nbgrader_config.py (with the Jupyter config folders' files before it, as
+        nbgrader reads them), checked: for nbgrader and dlgrader classes used in this process. With
         MISSING_OK, a folder without the file gets nbgrader's and dlgrader's defaults."""
-        from traitlets.config import Config
-        from traitlets.config.loader import ConfigFileNotFound, PyFileConfigLoader
-        try:
-            config = PyFileConfigLoader(CONFIG_FILE, path=str(self.root)).load_config()
-        except ConfigFileNotFound:
-            if not missing_ok:
-                raise
-            config = Config()
+        config, has_file = self._config_and_file()
+        if not has_file and not missing_ok:
+            raise DlgraderError(f"no {CONFIG_FILE} in {self.root}")
         config.CourseDirectory.root = str(self.root)
-        config.CourseDirectory.course_id = self.course_id
         config.CourseDirectory.db_url = self.db_url
         config.Exchange.root = str(self.exchange)
+        if has_file:
+            config.CourseDirectory.course_id = self.course_id
         return config
 
+    def check_config(self) -> None:
+        """Stop (one line, DlgraderError) if the course's configuration does not load or holds an
+        unknown dlgrader setting or a value of the wrong type."""
+        self.nbgrader_config()
+        self.course_id
+
     def environment(self) -> dict:
-        """Environment for nbgrader commands: the grader side may load the reference."""
+        """Environment for nbgrader commands: the grader side may load the reference. (Course id,
+        exchange and database come from nbgrader_config.py, which the command reads itself.)"""
         env = dict(os.environ)
         # nbgrader runs tools of its own environment (alembic) by name.
         env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
         env["DLGRADER_REFERENCE"] = str(self.reference)
-        env.setdefault("DLGRADER_EXCHANGE", str(self.exchange))
         env.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")
         return env

@@ -23,9 +23,9 @@ def run(course: Course, *args: str, log_name: str, on_line: Optional[Callable[[s
     logs = course.root / "logs"
     logs.mkdir(exist_ok=True)
     log_path = logs / f"{log_name}.log"
-    cmd = [*NBGRADER, *args, f"--CourseDirectory.root={course.root}",
-           f"--CourseDirectory.course_id={course.course_id}", f"--CourseDirectory.db_url={course.db_url}",
-           f"--Exchange.root={course.exchange}"]
+    # Course id, exchange and gradebook: nbgrader reads them from the course's nbgrader_config.py,
+    # as dlgrader does (config.py); no flag here may differ from that file.
+    cmd = [*NBGRADER, *args, f"--CourseDirectory.root={course.root}"]
     lines: list[str] = []
     with open(log_path, "w", encoding="utf-8") as log:
         log.write("$ " + " ".join(cmd) + "\n")

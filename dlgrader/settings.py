@@ -1,8 +1,9 @@
 """dlgrader's settings: one traitlets class set from the course's nbgrader_config.py.
 
 Like nbgrader's own preprocessors, every knob is a configurable trait with help text, set in
-`nbgrader_config.py` as `c.Dlgrader.NAME = value`. Environment variables stay for facts of a
-deployment only (database URL, exchange folder, course id).
+`nbgrader_config.py` as `c.Dlgrader.NAME = value`; an unknown name or a value of the wrong type stops
+every dlgrader command with one line (config.py). The course id, exchange and database are nbgrader's
+own settings in the same file (Course.course_id/exchange/db_url).
 """
 from __future__ import annotations
 
@@ -42,8 +43,10 @@ class Dlgrader(Configurable):
     secret_file = Unicode(".dlgrader-secret", help=(
         "File holding the course secret that seeds the hidden random cases of each submission "
         "(relative paths are taken from the course root). `dlgrader build` creates it (mode 600) "
-        "when missing. It stays on the grader's side: never commit it, never release it; "
-        "replacing it changes every student's hidden inputs at the next grading.")).tag(config=True)
+        "on a new course (a gradebook without gradings); nothing else ever does: grading without "
+        "it stops, and it must be restored from the grader's backup. It stays on the grader's "
+        "side: never commit it, never release it; replacing it changes every student's hidden "
+        "inputs at the next grading.")).tag(config=True)
 
     # ---- feedback policy ----------------------------------------------------------------------
     feedback_before_due = Dict(

@@ -83,6 +83,21 @@ def screenshots_dir() -> Path:
     return folder
 
 
+# Appended to every test course's nbgrader_config.py: its own exchange in the course copy (the
+# shipped default is /srv/nbgrader/exchange, which the tests never touch). Relative to the file, so
+# a copy of a copy (built_template -> course) gets its own too; a later `c.Exchange.root` line wins.
+OWN_EXCHANGE = """
+# tests: this copy's own exchange
+c.Exchange.root = str(Path(__file__).resolve().parent / "exchange")
+"""
+
+
+def configure(root: Path, *lines: str) -> None:
+    """Append LINES to the nbgrader_config.py of the course at ROOT (later lines win)."""
+    path = root / "nbgrader_config.py"
+    path.write_text(path.read_text(encoding="utf-8") + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
+
+
 def copy_course(dest: Path) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     for name in COURSE_FILES:
@@ -91,6 +106,7 @@ def copy_course(dest: Path) -> Path:
             shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(src, dest / name)
+    configure(dest, OWN_EXCHANGE)
     return dest
 
 

@@ -19,6 +19,8 @@ FORBIDDEN = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN
 def build(course: Course, assignments: list[str] | None = None) -> list[Path]:
     """Generate release/<assignment>/ for each assignment and register it in the gradebook."""
     names = [course.check_assignment(a) for a in assignments] if assignments else course.assignments()
+    # seeds hidden inputs; never committed; made only on a new course (seeds.build_secret)
+    seeds.build_secret(settings.load(course).secret_path(course), course.db_url)
     written: list[Path] = []
     with bar("Building release", len(names)) as advance:
         for name in names:
@@ -29,7 +31,6 @@ def build(course: Course, assignments: list[str] | None = None) -> list[Path]:
                     raise DlgraderError(f"{nb} would leak {leaks[0]!r} to students; fix the source notebook")
                 written.append(nb)
             advance(note=name)
-    seeds.ensure_secret(settings.load(course).secret_path(course))   # seeds hidden inputs; never committed
     return written
 
 

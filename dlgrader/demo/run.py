@@ -24,6 +24,13 @@ from ..verdicts import reference
 from .cohort import BROKEN, fill_notebook, make_cohort
 
 COURSE_FILES = ("source", "reference", "nbgrader_config.py")
+# Appended to the demo course's copy of nbgrader_config.py: the demo keeps its exchange and gradebook
+# in its own folder (the course's default exchange is the shared /srv/nbgrader/exchange).
+DEMO_CONFIG = """
+# dlgrader demo: this folder's own exchange and gradebook, whatever the DLGRADER_* variables say.
+c.Exchange.root = str(Path(__file__).resolve().parent / "exchange")
+c.CourseDirectory.db_url = f"sqlite:///{Path(__file__).resolve().parent / 'gradebook.db'}"
+"""
 UNSAFE_DEMO = ".venv/bin/dlgrader demo --unsafe-no-sandbox"
 
 
@@ -44,15 +51,14 @@ def prepare_workdir(template: Course, workdir: Path) -> Course:
             shutil.copytree(src, workdir / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(src, workdir / name)
+    config = workdir / "nbgrader_config.py"
+    config.write_text(config.read_text(encoding="utf-8") + DEMO_CONFIG, encoding="utf-8")
     return Course(workdir)
 
 
 def run_demo(template: Course, workdir: Path, n_students: int = 32, assignments: list[str] | None = None,
              seed: int = 2026, unsafe: bool = False) -> dict:
     started = time.monotonic()
-    # The demo's course folder defines the exchange and gradebook: drop outside overrides.
-    for var in ("DLGRADER_EXCHANGE", "DLGRADER_DB_URL"):
-        os.environ.pop(var, None)
     course = prepare_workdir(template, workdir)
     names = [course.check_assignment(a) for a in assignments] if assignments else course.assignments()
     status(f"[bold]dlgrader demo[/bold]: {n_students} students, {len(names)} assignment(s), in {course.root}")

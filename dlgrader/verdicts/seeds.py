@@ -23,6 +23,8 @@ import secrets
 from pathlib import Path
 from typing import Optional
 
+from ..errors import DlgraderError
+
 _SEED: contextvars.ContextVar = contextvars.ContextVar("dlgrader_submission_seed", default=None)
 
 
@@ -47,8 +49,18 @@ def hidden_seed(title: str, salt: str = "") -> Optional[int]:
 
 
 # ---- the grader's side ---------------------------------------------------------------------------
+# Only `dlgrader build` on a new course creates the secret: a grader on a second machine or a fresh
+# clone who silently got a new one would change every hidden input and re-grade everything.
+def missing(path: Path, what: str = "is missing") -> DlgraderError:
+    return DlgraderError(
+        f"the course secret {path} {what}: restore it from the grader's backup of c.Dlgrader.secret_file "
+        "(a new secret changes every student's hidden inputs); `dlgrader build` creates one only for "
+        "a new course, whose gradebook has no gradings")
+
+
 def ensure_secret(path: Path) -> Path:
-    """Create the course secret at PATH (mode 600) unless it exists; never overwrite one."""
+    """Create the course secret at PATH (mode 600) unless it exists; never overwrite one. Only for
+    a new course: see build_secret."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -59,11 +71,48 @@ def ensure_secret(path: Path) -> Path:
     return path
 
 
+def build_secret(path: Path, db_url: str) -> Path:
+    """`dlgrader build`: check the secret at PATH, or create it if the gradebook at DB_URL has no
+    gradings yet (a new course); otherwise refuse, as grading does."""
+    if os.path.lexists(path):
+        read_secret(path)
+        return path
+    if has_gradings(db_url):
+        raise missing(path)
+    return ensure_secret(path)
+
+
+def has_gradings(db_url: str) -> bool:
+    """Whether the gradebook records any submission (graded, or refused and scored 0)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+    if db_url.startswith("sqlite:///") and not os.path.exists(db_url[len("sqlite:///"):]):
+        return False
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            return bool(connection.execute(text("select count(*) from submitted_assignment")).scalar())
+    except (OperationalError, ProgrammingError):        # no table yet: nothing was ever recorded
+        return False
+    finally:
+        engine.dispose()
+
+
 def read_secret(path: Path) -> bytes:
-    """The course secret (created first if missing, e.g. a course built before secrets existed)."""
-    text = ensure_secret(path).read_text().strip()
+    """The course secret; never created here (a missing, empty or unreadable one is a one-line
+    DlgraderError saying where to restore it from)."""
+    try:
+        text = path.read_bytes().decode("utf-8").strip()
+    except FileNotFoundError:
+        raise missing(path) from None
+    except UnicodeDecodeError:
+        raise missing(path, "is not UTF-8 text") from None
+    except OSError as exc:
+        raise missing(path, f"cannot be read ({exc.strerror or type(exc).__name__})") from None
+    if not text:
+        raise missing(path, "is empty")
     if len(text) < 32:
-        raise ValueError(f"the course secret {path} is too short (delete it to make a new one)")
+        raise missing(path, "is too short (under 32 characters)")
     return text.encode()
 
 

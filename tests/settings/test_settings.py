@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import nbformat
 import pytest
-from traitlets import TraitError
-
 from dlgrader import settings
+from dlgrader.errors import DlgraderError
 from dlgrader.execution.batch import grade_batch
 
 from ..conftest import notebook_path, submit_notebook
@@ -36,7 +35,8 @@ def test_settings_are_read_from_nbgrader_config(course):
 
 def test_an_unknown_feedback_level_is_refused(course):
     configure(course, "c.Dlgrader.feedback_before_due = {'ps4_quiz': 'all of it'}")
-    with pytest.raises(TraitError):
+    with pytest.raises(DlgraderError, match=r"c\.Dlgrader\.feedback_before_due = .*'all of it'.* must be any "
+                                            r"of \['everything', 'checks', 'score', 'nothing'\]"):
         settings.load(course)
 
 
