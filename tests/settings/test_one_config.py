@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from dlgrader.course import NBGRADER_EXCHANGE, Course
+from dlgrader.course import Course
 from dlgrader.gradebook.scores import submission_scores
 
 from ..conftest import ROOT, configure, dlgrader, notebook_path, submit_notebook
@@ -76,9 +76,10 @@ def test_the_database_set_in_the_config_moves_build_stock_nbgrader_and_grade(cou
     before = course.gradebook_path.read_bytes()
 
     dlgrader(course.root, "build", QUIZ)                       # nbgrader's generate_assignment, underneath
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DLGRADER_")}
+    env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")])    # its alembic
     stock = subprocess.run([sys.executable, "-m", "nbgrader", "db", "student", "add", "zed"], cwd=course.root,
-                           env={k: v for k, v in os.environ.items() if not k.startswith("DLGRADER_")},
-                           capture_output=True, text=True, timeout=120)
+                           env=env, capture_output=True, text=True, timeout=120)
     assert stock.returncode == 0, stock.stdout + stock.stderr
     submit_notebook(course, "alice", QUIZ, filled(notebook_path(course.root, "source", QUIZ)))
     dlgrader(course.root, "grade", QUIZ)
@@ -129,6 +130,8 @@ def test_every_command_stops_on_a_misspelt_setting(course, command):
 
 def test_the_shipped_exchange_lies_outside_the_course_and_the_variable_is_only_its_default(tmp_path, monkeypatch):
     from nbgrader.exchange.default.exchange import Exchange
+
+    from dlgrader.course import NBGRADER_EXCHANGE
     root = tmp_path / "course"
     root.mkdir()
     shutil.copy2(ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
