@@ -104,7 +104,9 @@ def _probe(course: Course, conf) -> None:
 def merged(sanitized, graded):
     """The notebook the next preprocessors see: the graded cells (outputs, dlgrader's check records),
     each graded cell carrying the nbgrader metadata that nbgrader's sanitizing pass gave its cell (the
-    checksums SaveAutoGrades compares with), and the sanitized notebook's own metadata."""
+    checksums SaveAutoGrades compares with), and the sanitized notebook's own metadata, cleaned of
+    what would run in a TA's browser (feedback_html/sanitize.py, as `dlgrader grade` cleans it)."""
+    from ..feedback_html.sanitize import clean_notebook
     theirs = {}
     for cell in sanitized.cells:
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
@@ -116,4 +118,5 @@ def merged(sanitized, graded):
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         if grade_id in theirs:
             cell.metadata.nbgrader = copy.deepcopy(theirs[grade_id])
+    clean_notebook(out)
     return out

@@ -13,7 +13,7 @@ import pytest
 
 from dlgrader.gradebook.scores import submission_scores
 
-from ..conftest import dlgrader, notebook_path, sandbox_uid, submit_notebook
+from ..conftest import notebook_path, sandbox_uid, submit_notebook
 from .cohort import filled
 
 A = "ps2_softmax_cross_entropy"
@@ -37,12 +37,13 @@ def hostile_softmax(escape: Path, course_root: Path) -> str:
         "    return e / e.sum()\n")
 
 
-def stock_nbgrader(root: Path, *args: str, uids: int = UIDS) -> subprocess.CompletedProcess:
-    """`nbgrader ARGS` typed in the course root: no flags, no dlgrader variables but the sandbox uids."""
+def typed(root: Path, tool: str, *args: str, uids: int = UIDS) -> subprocess.CompletedProcess:
+    """`TOOL ARGS` typed in the course root: no flags, no dlgrader variables but the sandbox uids."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DLGRADER_")}
     env.update(DLGRADER_SANDBOX_UID_BASE=str(uids),
                PATH=os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]))
-    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root, env=env, capture_output=True,
+    module = {"nbgrader": "nbgrader", "dlgrader": "dlgrader.cli"}[tool]
+    return subprocess.run([sys.executable, "-m", module, *args], cwd=root, env=env, capture_output=True,
                           text=True, timeout=600)
 
 
@@ -64,7 +65,7 @@ def test_stock_autograde_runs_student_code_in_the_sandbox(course, escape):
     submit_notebook(course, "hostile", A, filled(src, {"softmax": hostile_softmax(escape, course.root)}))
 
     for student in ("honest", "hostile"):
-        done = stock_nbgrader(course.root, "autograde", A, "--student", student)
+        done = typed(course.root, "nbgrader", "autograde", A, "--student", student)
         assert done.returncode == 0, done.stdout + done.stderr
     assert sorted(os.listdir(escape)) == []          # nothing written on the host, as any uid
     stock = scores(course)
@@ -72,7 +73,8 @@ def test_stock_autograde_runs_student_code_in_the_sandbox(course, escape):
     autograded = (course.autograded / "hostile" / A / "softmax_cross_entropy.ipynb").read_text()
     assert "[PASS]" in autograded and "dlgrader" in autograded     # the sandboxed engine's check reports
 
-    dlgrader(course.root, "grade", A, "--force")     # dlgrader's own grading of the same submissions
+    done = typed(course.root, "dlgrader", "grade", A, "--force")    # dlgrader's own grading
+    assert done.returncode == 0, done.stdout + done.stderr
     assert scores(course) == stock
     assert sorted(os.listdir(escape)) == []
 
@@ -82,9 +84,30 @@ def test_without_a_sandbox_the_notebook_fails_with_the_reason_and_nothing_runs(c
     graded, saying why in one line, and the student's code never ran (no fall-back to a kernel)."""
     src = notebook_path(course.root, "source", A)
     submit_notebook(course, "hostile", A, filled(src, {"softmax": hostile_softmax(escape, course.root)}))
-    done = stock_nbgrader(course.root, "autograde", A, "--student", "hostile", uids=2**32 - 1)
+    done = typed(course.root, "nbgrader", "autograde", A, "--student", "hostile", uids=2**32 - 1)
     assert done.returncode != 0
     lines = [line for line in (done.stdout + done.stderr).splitlines() if "not graded: " in line]
     assert len(lines) == 1 and "sandbox" in lines[0], done.stdout + done.stderr
     assert sorted(os.listdir(escape)) == []
     assert not (course.autograded / "hostile" / A / "softmax_cross_entropy.ipynb").exists()
+
+
+def test_the_notebook_handed_to_nbgrader_keeps_nbgraders_metadata_and_no_widget_state():
+    """merged(): the graded cells, with the nbgrader metadata of nbgrader's sanitized cells (the
+    checksum SaveAutoGrades compares), and no notebook-level widget state (it loads code)."""
+    import nbformat
+
+    from dlgrader.execution.nbgrader_execute import merged
+    v4 = nbformat.v4
+    kernel = {"name": "python3", "display_name": "Python 3"}
+    sanitized = v4.new_notebook(metadata={"kernelspec": kernel, "widgets": {"state": "<script>"}})
+    sanitized.cells = [v4.new_code_cell("x = 1", metadata={"nbgrader": {"grade_id": "a", "checksum": "nbg"}})]
+    graded = v4.new_notebook()
+    answer = v4.new_code_cell("x = 1", metadata={"nbgrader": {"grade_id": "a", "checksum": "src"}})
+    answer.outputs = [v4.new_output("stream", text="ran in the sandbox\n")]
+    graded.cells = [answer, v4.new_code_cell("restored test", metadata={"nbgrader": {"grade_id": "t"}})]
+    out = merged(sanitized, graded)
+    assert [c.source for c in out.cells] == ["x = 1", "restored test"]
+    assert out.cells[0].metadata.nbgrader.checksum == "nbg" and out.cells[0].outputs[0].text.startswith("ran")
+    assert out.cells[1].metadata.nbgrader == {"grade_id": "t"}
+    assert "widgets" not in out.metadata and out.metadata.kernelspec.name == "python3"
