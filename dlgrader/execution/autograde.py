@@ -41,7 +41,7 @@ def grade(course: Course, assignment: str, students: list[str] | None = None) ->
     total = len(found) * len(course.notebooks(assignment))
     timeout = settings.load(course).cell_seconds      # one knob for both engines' cell limit
     args = ["autograde", assignment, "--force", f"--Execute.timeout={max(1, round(timeout))}",
-            *(f"--Autograde.autograde_preprocessors={name}" for name in STOCK_PREPROCESSORS)]
+            *stock_preprocessor_flags()]
     if others:   # nbgrader takes one student id (a glob); leave out the others instead
         args.append("--CourseDirectory.student_id_exclude=" + ",".join(others))
     with bar(f"Grading {assignment}", total) as advance:
@@ -57,6 +57,12 @@ def grade(course: Course, assignment: str, students: list[str] | None = None) ->
         raise DlgraderError(f"nbgrader autograde failed: {nbgrader_cli.last_error(result.stdout)} "
                             f"(full log: {nbgrader_cli.log_path(course, 'grade-' + assignment)})")
     return GradeRun(assignment, found, failed, result.stdout)
+
+
+def stock_preprocessor_flags() -> list[str]:
+    """`nbgrader autograde` flags that name nbgrader's stock preprocessors (its in-kernel Execute),
+    over the course's sandboxed list: for the parity path and benchmarks of stock nbgrader."""
+    return [f"--Autograde.autograde_preprocessors={name}" for name in STOCK_PREPROCESSORS]
 
 
 def kernel_environment(course: Course) -> dict:
