@@ -40,6 +40,7 @@ class SandboxedExecute(NbGraderPreprocessor):
         except NotGraded as exc:
             self.log.error("%s/%s/%s not graded: %s", student, assignment, name, exc)
             raise
+        self.log.info("%s/%s graded in dlgrader's sandbox (%.1f s)", student, name, result.get("seconds", 0.0))
         for flag in result.get("flags", []):
             self.log.warning("%s/%s: integrity flag: %s", student, name, json.dumps(flag, sort_keys=True))
         for stop in result.get("stops", []):
