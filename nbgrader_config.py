@@ -15,9 +15,21 @@ c.CourseDirectory.course_id = os.environ.get("DLGRADER_COURSE_ID", "dl-math-tool
 c.CourseDirectory.db_url = os.environ.get("DLGRADER_DB_URL", f"sqlite:///{_root / 'gradebook.db'}")
 c.Exchange.root = os.environ.get("DLGRADER_EXCHANGE", "/srv/nbgrader/exchange")
 
-# Hidden tests load the trusted reference from this folder. It is only set for nbgrader commands run
-# on the grader's side (this file); students' environments never have it.
-os.environ["DLGRADER_REFERENCE"] = str(_root / "reference")
+# Hidden tests load the trusted reference/ of the course they run in (dlgrader/verdicts/reference.py);
+# no variable names it, so no process started from here (a kernel) inherits its path.
+
+# Stock `nbgrader autograde` and Formgrader's Autograde button grade student code in dlgrader's
+# sandbox, as `dlgrader grade` does: SandboxedExecute stands in for nbgrader's Execute (a kernel
+# running the student's code as this account); the rest is nbgrader's own list.
+c.Autograde.autograde_preprocessors = [
+    "dlgrader.execution.nbgrader_execute.SandboxedExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 

@@ -35,6 +35,7 @@ from nbgrader.utils import notebook_hash  # noqa: E402
 
 from dlgrader.collection import student as exchange  # noqa: E402
 from dlgrader.course import Course  # noqa: E402
+from dlgrader.execution.autograde import stock_preprocessor_flags  # noqa: E402
 
 
 def env() -> dict:
@@ -169,7 +170,8 @@ def measure(n: int, assignment: str, workers: int, work: Path, quiet: int = 10, 
     target = stock_people.submit("first")
     t0 = time.monotonic()
     steps = {}
-    for step in (["collect", "--update"], ["autograde"], ["generate_feedback"], ["release_feedback"]):
+    for step in (["collect", "--update"], ["autograde", *stock_preprocessor_flags()], ["generate_feedback"],
+                 ["release_feedback"]):
         t = time.monotonic()
         subprocess.run([sys.executable, "-m", "nbgrader", step[0], assignment, "--student=first", *step[1:]],
                        cwd=stock_course.root, env=env(), check=True, capture_output=True)

@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 from feedback_latency import env, make_course, variants  # noqa: E402  (bench/feedback_latency.py)
 
 from dlgrader.course import Course  # noqa: E402
+from dlgrader.execution.autograde import stock_preprocessor_flags  # noqa: E402
 from dlgrader.gradebook.scores import submission_scores  # noqa: E402
 
 
@@ -50,8 +51,9 @@ def place(course: Course, assignment: str, subs: dict, nb_name: str, only=None) 
 
 
 def stock(course: Course, assignment: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "nbgrader", "autograde", assignment], cwd=course.root,
-                            env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    """nbgrader's own autograde: its in-kernel Execute (the course's config would grade in the sandbox)."""
+    return subprocess.Popen([sys.executable, "-m", "nbgrader", "autograde", assignment, *stock_preprocessor_flags()],
+                            cwd=course.root, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def dlgrader(course: Course, assignment: str, workers: int) -> float:

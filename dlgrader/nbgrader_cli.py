@@ -14,11 +14,11 @@ NBGRADER = [sys.executable, "-m", "nbgrader"]
 
 
 def run(course: Course, *args: str, log_name: str, on_line: Optional[Callable[[str], None]] = None,
-        check: bool = True) -> subprocess.CompletedProcess:
+        check: bool = True, env: Optional[dict] = None) -> subprocess.CompletedProcess:
     """Run `nbgrader ARGS` in the course root; keep its output in logs/LOG_NAME.log.
 
     `on_line` sees each log line as it arrives (for progress). With check=True a failure becomes a
-    one-line DlgraderError naming the log file.
+    one-line DlgraderError naming the log file. ENV: nbgrader's environment (default: the course's).
     """
     logs = course.root / "logs"
     logs.mkdir(exist_ok=True)
@@ -29,8 +29,8 @@ def run(course: Course, *args: str, log_name: str, on_line: Optional[Callable[[s
     lines: list[str] = []
     with open(log_path, "w", encoding="utf-8") as log:
         log.write("$ " + " ".join(cmd) + "\n")
-        proc = subprocess.Popen(cmd, cwd=course.root, env=course.environment(), stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True, errors="replace")
+        proc = subprocess.Popen(cmd, cwd=course.root, env=course.environment() if env is None else env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
         assert proc.stdout is not None
         for line in proc.stdout:
             log.write(line)

@@ -1,9 +1,11 @@
 """Locating and loading the course's trusted `reference/` package on the grader's side only.
 
-The reference is never installed and never on `sys.path`: it is loaded from an explicit folder given
-by the DLGRADER_REFERENCE environment variable, which the course's nbgrader_config.py sets for
-nbgrader commands run from the course root, or, in grading workers, from the files a grading bundle
-carries, held in memory (never written to disk). Student environments have neither.
+The reference is never installed and never on `sys.path`: it is loaded from an explicit folder, the
+`reference/` of the course found at or above the working folder (nbgrader runs the course's
+commands in the course root, and `--engine nbgrader` runs its kernels in autograded/ inside it), or
+the folder a DLGRADER_REFERENCE variable names in the grader's own process (tests, the demo; no
+configuration exports it to children), or, in grading workers, from the files a grading bundle
+carries, held in memory (never written to disk). Student environments have none of these.
 """
 from __future__ import annotations
 
@@ -24,9 +26,14 @@ class ReferenceUnavailable(RuntimeError):
 def reference_dir() -> Path:
     value = os.environ.get(ENV_VAR)
     if not value:
-        raise ReferenceUnavailable(
-            f"hidden checks need the course reference, but {ENV_VAR} is not set "
-            "(run grading from the course root, where nbgrader_config.py sets it)")
+        from ..course import Course
+        from ..errors import DlgraderError
+        try:
+            return Course.find(os.getcwd()).reference
+        except DlgraderError:
+            raise ReferenceUnavailable(
+                "hidden checks need the course reference, but no course is found at or above "
+                f"{os.getcwd()} (grade from the course root)") from None
     path = Path(value)
     if not (path / "__init__.py").is_file():
         raise ReferenceUnavailable(f"{ENV_VAR}={value} is not a reference package folder")
@@ -38,8 +45,9 @@ _loaded_from: list = []      # where the loaded reference came from: a folder, o
 
 def load():
     """Import the reference package and return it: from the bundle held in memory (`use_sources`,
-    the grading workers), else from the folder DLGRADER_REFERENCE names. A different folder or
-    bundle than the one loaded before is loaded afresh; with neither named, the one loaded before."""
+    the grading workers), else from the folder reference_dir() finds. A different folder or
+    bundle than the one loaded before is loaded afresh; with DLGRADER_REFERENCE unset, a reference
+    loaded before is kept."""
     finder = next((f for f in sys.meta_path if isinstance(f, _InMemory)), None)
     if finder is None and not os.environ.get(ENV_VAR) and _MODULE_NAME in sys.modules:
         return sys.modules[_MODULE_NAME]             # no folder named now: the one loaded before
@@ -112,6 +120,14 @@ def use_sources(files: dict, digest: str) -> None:
         sys.meta_path.remove(finder)
     _forget()
     sys.meta_path.insert(0, _InMemory(files, digest))
+
+
+def drop_sources() -> None:
+    """Forget the bundle `use_sources` installed (a long-lived process, e.g. Formgrader's server,
+    keeps no reference in memory after grading)."""
+    for finder in [f for f in sys.meta_path if isinstance(f, _InMemory)]:
+        sys.meta_path.remove(finder)
+    _forget()
 
 
 def suite(dotted: str):

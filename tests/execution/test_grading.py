@@ -13,6 +13,7 @@ import nbformat
 import pytest
 
 from dlgrader.course import Course
+from dlgrader.execution.autograde import stock_preprocessor_flags
 from dlgrader.execution.batch import grade_batch
 from dlgrader.gradebook.scores import submission_scores
 
@@ -169,8 +170,8 @@ def test_stock_nbgrader_autograde_agrees_with_dlgrader_grade(graded, built_templ
     env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")])
     stock = Course(root)
     for a in ASSIGNMENTS:
-        proc = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", a], cwd=root, env=env,
-                              capture_output=True, text=True)
+        proc = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", a, *stock_preprocessor_flags()],
+                              cwd=root, env=env, capture_output=True, text=True)     # its in-kernel Execute
         assert proc.returncode == 0, proc.stderr[-2000:]
         theirs = {s.student: s for s in submission_scores(stock, a)}
         for student, sub in theirs.items():

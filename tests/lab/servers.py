@@ -72,14 +72,16 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def lab_server(course_root: Path, home: Path, *lab_args: str):
-    """`dlgrader lab [LAB_ARGS]` for COURSE_ROOT with HOME as the user's home; yields a Lab."""
+def lab_server(course_root: Path, home: Path, *lab_args: str, extra_env: dict | None = None):
+    """`dlgrader lab [LAB_ARGS]` for COURSE_ROOT with HOME as the user's home (and EXTRA_ENV set);
+    yields a Lab."""
     settings = home / NOTIFICATION_SETTINGS
     settings.parent.mkdir(parents=True, exist_ok=True)
     settings.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
     env = {k: v for k, v in os.environ.items() if not k.startswith("DLGRADER_")}
     env.update(HOME=str(home), IPYTHONDIR=str(home / ".ipython"),
                PATH=os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]))
+    env.update(extra_env or {})
     log = home / "lab.log"
     # A free port can be taken by another process (the other test worker's servers and kernels)
     # between free_port() and the server's bind; the server then exits saying so: try a new port.
