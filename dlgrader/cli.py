@@ -12,8 +12,17 @@ from .errors import DlgraderError
 from .progress import out as console
 
 
-def _course(path: str | None) -> Course:
-    return Course.find(path)
+def _course(path: str | None, private: bool = True) -> Course:
+    """The course; with PRIVATE, its missing private folders are created owner-only first (so what
+    dlgrader or nbgrader puts in them later is out of other accounts' reach)."""
+    course = Course.find(path)
+    if private:
+        from .privacy import ensure_folders
+        try:
+            ensure_folders(course)
+        except PermissionError:
+            pass                     # not the course's owner: the command itself will say what fails
+    return course
 
 
 def friendly(fn):

@@ -21,7 +21,7 @@ def run(course: Course, *args: str, log_name: str, on_line: Optional[Callable[[s
     one-line DlgraderError naming the log file.
     """
     logs = course.root / "logs"
-    logs.mkdir(exist_ok=True)
+    logs.mkdir(mode=0o700, exist_ok=True)      # owner-only, as `dlgrader build` leaves it
     log_path = logs / f"{log_name}.log"
     cmd = [*NBGRADER, *args, f"--CourseDirectory.root={course.root}",
            f"--CourseDirectory.course_id={course.course_id}", f"--CourseDirectory.db_url={course.db_url}",

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import nbformat
 
-from .. import nbgrader_cli, settings
+from .. import nbgrader_cli, privacy, settings
 from ..course import Course
 from ..errors import DlgraderError
 from ..progress import bar
@@ -30,6 +30,7 @@ def build(course: Course, assignments: list[str] | None = None) -> list[Path]:
                 written.append(nb)
             advance(note=name)
     seeds.ensure_secret(settings.load(course).secret_path(course))   # seeds hidden inputs; never committed
+    privacy.make_private(course)      # solutions, hidden tests, submissions, grades: owner (and TAs) only
     return written
 
 
