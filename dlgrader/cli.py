@@ -256,6 +256,30 @@ def lab(student, home, port, token, no_browser, jupyter_args, course_path):
 
 
 @main.command()
+@click.option("--as", "account", default=None, metavar="ACCOUNT",
+              help="The unprivileged account to look as (default: nobody; needs root).")
+@course_option
+@friendly
+def doctor(account, course_path):
+    """List what a student account could read or write that it should not; exit 1 if anything."""
+    from .doctor import examine
+    course = _course(course_path, private=False)
+    report = examine(course, account)
+    how = "tried as" if report.tried else "judged from the modes for"
+    console.print(f"looked at {course.root} and the exchange {course.exchange / course.course_id} "
+                  f"({how} {report.who})", soft_wrap=True)
+    for note in report.notes:
+        console.print(f"note: {note}", soft_wrap=True, markup=False)
+    for exposure in report.exposures:
+        console.print(exposure.line(), style="bold red", soft_wrap=True, markup=False)
+    if report.exposures:
+        console.print(f"{len(report.exposures)} exposure(s)")
+        sys.exit(1)
+    console.print("no exposures: a student account can read, list or write none of the course's private files, "
+                  "and the exchange is laid out as nbgrader intends", soft_wrap=True)
+
+
+@main.command()
 @click.option("--students", default=32, show_default=True, type=click.IntRange(4, 500),
               help="Cohort size.")
 @click.option("--assignments", default=None, help="Comma-separated subset (default: all).")
