@@ -143,7 +143,7 @@ def probe(plan: list[dict]) -> list[dict]:
             elif not is_dir and _can_open(path, os.O_WRONLY | os.O_APPEND):
                 verbs.append("write")
         if verbs:
-            found.append({"path": path, "verbs": verbs, "example": example})
+            found.append({"path": path, "kind": t["kind"], "verbs": verbs, "example": example})
     return found
 
 
@@ -206,7 +206,7 @@ def judged(plan: list[dict]) -> list[dict]:
         if t["kind"] in ("private", "no-write") and bits & 0o2 and (bits & 0o1 or not is_dir):
             verbs.append("create files in" if is_dir else "write")
         if verbs:
-            found.append({"path": str(path), "verbs": verbs, "example": None})
+            found.append({"path": str(path), "kind": t["kind"], "verbs": verbs, "example": None})
     return found
 
 
@@ -331,9 +331,9 @@ def examine(course: Course, account: str | None = None) -> Report:
     plan = targets(course)
     modes = privacy.modes(course)
     found = tried_as(who, plan) if root_caller else judged(plan)
-    kinds = {t["path"]: t for t in plan}
+    kinds = {(t["path"], t["kind"]): t for t in plan}
     for f in found:
-        t = kinds[f["path"]]
+        t = kinds[f["path"], f["kind"]]
         example = f" (e.g. {f['example']})" if f.get("example") else ""
         report.exposures.append(Exposure(
             f"{report.who} can {' and '.join(f['verbs'])} {f['path']}{example}: {why(course, t)}",

@@ -181,3 +181,23 @@ def test_refuses_root_and_unknown_accounts_in_one_line(course):
                        ("no-such-dlgd", "no Unix account named 'no-such-dlgd'")):
         done = dlgrader(course.root, "doctor", "--as", name, check=False)
         assert done.returncode == 1 and done.stderr.strip().startswith(f"dlgrader: error: {says}")
+
+
+def test_finds_a_database_password_in_a_readable_config(course, monkeypatch):
+    """nbgrader_config.py must stay readable unless it holds the database's password."""
+    from dlgrader.doctor import examine
+    url = "postgresql://grader:s3cret-dlgd@127.0.0.1/dl"
+    config = course.root / "nbgrader_config.py"
+    before = config.read_text()
+    monkeypatch.setenv("DLGRADER_DB_URL", url)
+    config.write_text(before + f"\nc.CourseDirectory.db_url = {url!r}\n")
+    try:
+        exposed = [e.line() for e in examine(course).exposures]
+        config.chmod(0o600)
+        after_fix = [e.line() for e in examine(course).exposures]
+    finally:
+        config.write_text(before)
+        config.chmod(0o644)
+    assert exposed == [f"EXPOSED: nobody (uid 65534) can read {config}: the gradebook's database password "
+                       f"— fix: chmod 600 {config}"]
+    assert after_fix == []
