@@ -12,11 +12,19 @@ from .errors import DlgraderError
 from .progress import out as console
 
 
-def _course(path: str | None) -> Course:
+def _course(path: str | None, private: bool = True) -> Course:
     """The course, with its nbgrader_config.py loaded and checked: a file that does not run, an
-    unknown dlgrader setting or a value of the wrong type stops every command here, in one line."""
+    unknown dlgrader setting or a value of the wrong type stops every command here, in one line.
+    With PRIVATE, its missing private folders are created owner-only first (so what dlgrader or
+    nbgrader puts in them later is out of other accounts' reach)."""
     course = Course.find(path)
     course.check_config()
+    if private:
+        from .privacy import ensure_folders
+        try:
+            ensure_folders(course)
+        except PermissionError:
+            pass                     # not the course's owner: the command itself will say what fails
     return course
 
 
@@ -224,30 +232,54 @@ def report(assignments, to, course_path):
 
 @main.command(context_settings={"ignore_unknown_options": True})
 @click.option("--student", default=None, metavar="ID",
-              help="Start a student's JupyterLab (Assignment List) instead of the instructor's (Formgrader).")
+              help="Start the JupyterLab (Assignment List) of student ID, as the Unix account ID (needs root).")
 @click.option("--home", default=None, type=click.Path(file_okay=False),
-              help="The student's folder, outside the course (default: dlgrader-<course>-<ID> in the temp folder).")
+              help="The student's folder, outside the course (default: the account's home).")
+@click.option("--config-dir", default=None, type=click.Path(file_okay=False),
+              help="Where the course id and exchange students get are written, a folder only you can write "
+                   "(default: dlgrader-<course>-students in the temp folder).")
 @click.option("--port", default=8888, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--token", default=None, help="Server token (default: JupyterLab makes one and prints the URL).")
 @click.option("--no-browser", is_flag=True, help="Do not open a browser.")
 @click.argument("jupyter_args", nargs=-1, type=click.UNPROCESSED)
 @course_option
 @friendly
-def lab(student, home, port, token, no_browser, jupyter_args, course_path):
+def lab(student, home, config_dir, port, token, no_browser, jupyter_args, course_path):
     """Start JupyterLab on the course with nbgrader's extensions (extra args go to `jupyter lab`)."""
-    import os
-    import subprocess
-
     from .lab import lab as lab_server
+    from .lab import start
     course = _course(course_path)
-    cmd, cwd, env = lab_server(course, student=student, home=home, port=port, token=token,
-                               open_browser=not no_browser, extra=tuple(jupyter_args))
-    who = f"student {student} in {cwd}" if student else f"the instructor in {cwd} (Formgrader: /formgrader)"
-    console.print(f"JupyterLab for {who}")
-    if hasattr(os, "execvpe"):
-        os.chdir(cwd)
-        os.execvpe(cmd[0], cmd, env)
-    sys.exit(subprocess.call(cmd, cwd=cwd, env=env))
+    server = lab_server(course, student=student, home=home, port=port, token=token, config_dir=config_dir,
+                        open_browser=not no_browser, extra=tuple(jupyter_args))
+    who = (f"student {student} (as the account {student}) in {server.cwd}" if student
+           else f"the instructor in {server.cwd} (Formgrader: /formgrader)")
+    console.print(f"JupyterLab for {who}", soft_wrap=True)
+    sys.stdout.flush()
+    start(server)
+
+
+@main.command()
+@click.option("--as", "account", default=None, metavar="ACCOUNT",
+              help="The unprivileged account to look as (default: nobody; needs root).")
+@course_option
+@friendly
+def doctor(account, course_path):
+    """List what a student account could read or write that it should not; exit 1 if anything."""
+    from .doctor import examine
+    course = _course(course_path, private=False)
+    report = examine(course, account)
+    how = "tried as" if report.tried else "judged from the modes for"
+    console.print(f"looked at {course.root} and the exchange {course.exchange / course.course_id} "
+                  f"({how} {report.who})", soft_wrap=True)
+    for note in report.notes:
+        console.print(f"note: {note}", soft_wrap=True, markup=False)
+    for exposure in report.exposures:
+        console.print(exposure.line(), style="bold red", soft_wrap=True, markup=False)
+    if report.exposures:
+        console.print(f"{len(report.exposures)} exposure(s)")
+        sys.exit(1)
+    console.print("no exposures: a student account can read, list or write none of the course's private files, "
+                  "and the exchange is laid out as nbgrader intends", soft_wrap=True)
 
 
 @main.command()

@@ -21,7 +21,7 @@ def run(course: Course, *args: str, log_name: str, on_line: Optional[Callable[[s
     one-line DlgraderError naming the log file. ENV: nbgrader's environment (default: the course's).
     """
     logs = course.root / "logs"
-    logs.mkdir(exist_ok=True)
+    logs.mkdir(mode=0o700, exist_ok=True)      # owner-only, as `dlgrader build` leaves it
     log_path = logs / f"{log_name}.log"
     # Course id, exchange and gradebook: nbgrader reads them from the course's nbgrader_config.py,
     # as dlgrader does (config.py); no flag here may differ from that file.

@@ -100,6 +100,14 @@ class Dlgrader(Configurable):
                       notebook_seconds=self.notebook_seconds, max_restarts=self.max_restarts,
                       memory_bytes=self.memory_mb * 2**20, processes=self.processes)
 
+    # ---- who may read the course's private files (dlgrader build, dlgrader doctor) -----------------
+    course_group = Unicode("", help=(
+        "Unix group of the teaching assistants. Empty (the default): `dlgrader build` makes source/, "
+        "reference/, submitted/, autograded/, feedback/, logs/, the SQLite gradebook and the course "
+        "secret owner-only (folders 700, files 600). A group name: they get that group, folders "
+        "2750 and files 640, so its members can read solutions, submissions and grades (writes stay "
+        "the owner's). Students must never be in this group.")).tag(config=True)
+
 
 def load(course: Course, config=None) -> Dlgrader:
     """The course's settings (from its nbgrader_config.py unless CONFIG is given; the defaults for a

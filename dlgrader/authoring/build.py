@@ -5,7 +5,7 @@ from pathlib import Path
 
 import nbformat
 
-from .. import nbgrader_cli, settings
+from .. import nbgrader_cli, privacy, settings
 from ..course import Course
 from ..errors import DlgraderError
 from ..progress import bar
@@ -31,6 +31,7 @@ def build(course: Course, assignments: list[str] | None = None) -> list[Path]:
                     raise DlgraderError(f"{nb} would leak {leaks[0]!r} to students; fix the source notebook")
                 written.append(nb)
             advance(note=name)
+    privacy.make_private(course)      # solutions, hidden tests, submissions, grades: owner (and TAs) only
     return written
 
 

@@ -16,7 +16,8 @@ from . import collector
 def release(course: Course, assignment: str) -> None:
     course.check_assignment(assignment)
     course.exchange.mkdir(parents=True, exist_ok=True)
-    course.exchange.chmod(0o777)
+    course.exchange.chmod(0o1777)        # world-writable with the sticky bit, as /tmp: nobody renames or
+                                         # deletes what another account made in it
     nbgrader_cli.run(course, "release_assignment", assignment, "--force", log_name=f"release-{assignment}")
 
 

@@ -86,7 +86,7 @@ class Server:
         self.queue = FairQueue()
         self.inbound = self.course.exchange / self.course.course_id / "inbound"
         logs = self.course.root / "logs"
-        logs.mkdir(exist_ok=True)
+        logs.mkdir(mode=0o700, exist_ok=True)
         self.events = open(logs / "serve.jsonl", "a", encoding="utf-8")
         for a in self.assignments:
             recover_autograded(self.course, a)

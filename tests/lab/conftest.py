@@ -1,11 +1,60 @@
-"""Fixtures of the browser tests: Debian's Chromium under Playwright, one fresh page per test."""
+"""Fixtures of the browser tests: Debian's Chromium under Playwright, one fresh page per test; the
+course in a folder every account can pass; real student accounts (useradd, removed at the end) and a
+Python they can run (this one lives under /root)."""
 from __future__ import annotations
 
 import os
+import pwd
+import shutil
+import sys
+from pathlib import Path
 
 import pytest
 
-from .servers import CHROMIUM, CHROMIUM_ARGS, shot
+from ..accounts import Accounts, open_folder
+from ..sandbox.ordinary_user import python_for
+from .servers import CHROMIUM, CHROMIUM_ARGS, StudentPython, shot
+
+
+@pytest.fixture
+def course(built_template):
+    """A fresh copy of the built course where students' accounts can reach its exchange (pytest's
+    tmp_path is root's only); its private folders stay owner-only, as `dlgrader build` made them."""
+    from dlgrader.course import Course
+    where = open_folder()
+    shutil.copytree(built_template, where / "course", ignore=shutil.ignore_patterns("logs"))
+    try:
+        yield Course(where / "course")
+    finally:
+        shutil.rmtree(where, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def accounts():
+    if os.geteuid() != 0:
+        pytest.skip("student servers run as students' Unix accounts: creating them needs root")
+    made = Accounts()
+    try:
+        yield made
+    finally:
+        made.close()
+
+
+@pytest.fixture(scope="session")
+def student_python():
+    """A Python every account can run, with this project's packages (tests/sandbox/ordinary_user.py)."""
+    if os.geteuid() != 0:
+        pytest.skip("student servers run as students' Unix accounts: creating them needs root")
+    where = open_folder()
+    try:
+        python = python_for(pwd.getpwnam("root"), where)
+        etc = python.parent.parent / "etc"              # the server extensions enabled in this venv
+        etc.mkdir()                                      # (nbgrader's: Assignment List, Formgrader)
+        (etc / "jupyter").symlink_to(Path(sys.prefix) / "etc" / "jupyter")
+        os.chmod(where, 0o755)
+        yield StudentPython(python, where / "python" / "lib")
+    finally:
+        shutil.rmtree(where, ignore_errors=True)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -6,9 +6,11 @@ import contextlib
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -24,6 +26,13 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 PORT_ATTEMPTS = 4
 PORT_TAKEN = "could not be started because port"
 NOTIFICATION_SETTINGS = ".jupyter/lab/user-settings/@jupyterlab/apputils-extension/notification.jupyterlab-settings"
+
+
+@dataclass
+class StudentPython:
+    """A Python the students' accounts can run (and the folder of its libpython)."""
+    python: Path
+    libs: Path
 
 
 @dataclass
@@ -71,23 +80,45 @@ def _stop(proc: subprocess.Popen) -> None:
             child.kill()
 
 
-@contextlib.contextmanager
-def lab_server(course_root: Path, home: Path, *lab_args: str, extra_env: dict | None = None):
-    """`dlgrader lab [LAB_ARGS]` for COURSE_ROOT with HOME as the user's home (and EXTRA_ENV set);
-    yields a Lab."""
+def quiet_jupyter(home: Path, owner=None) -> None:
+    """JupyterLab's settings in HOME: no news, no update checks (owned by OWNER, an account)."""
     settings = home / NOTIFICATION_SETTINGS
     settings.parent.mkdir(parents=True, exist_ok=True)
     settings.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    if owner is not None:
+        for folder in [settings, *settings.relative_to(home).parents]:
+            os.chown(home / folder, owner.pw_uid, owner.pw_gid)
+
+
+@contextlib.contextmanager
+def lab_server(course_root: Path, home: Path, *lab_args: str, student=None, python: StudentPython = None,
+               extra_env: dict | None = None):
+    """`dlgrader lab [LAB_ARGS]` for COURSE_ROOT; yields a Lab. The instructor's runs as root with HOME
+    as its home; a STUDENT's (an account: LAB_ARGS has --student) is started by root with PYTHON, a
+    Python the account can run, and runs as the account in its own home (HOME). EXTRA_ENV is added
+    to the server's environment."""
+    quiet_jupyter(home, student)
     env = {k: v for k, v in os.environ.items() if not k.startswith("DLGRADER_")}
     env.update(HOME=str(home), IPYTHONDIR=str(home / ".ipython"),
                PATH=os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]))
     env.update(extra_env or {})
-    log = home / "lab.log"
+    interpreter = sys.executable
+    if student is not None:
+        interpreter = str(python.python)
+        env.update(LD_LIBRARY_PATH=str(python.libs), PYTHONDONTWRITEBYTECODE="1",
+                   PATH=os.pathsep.join([str(python.python.parent), "/usr/bin:/bin"]))
+        log_dir = Path(tempfile.mkdtemp(prefix="dlgrader-lab-"))     # root's: the log, and the
+        log = log_dir / "lab.log"                                    # students' config folder of this server
+        config = log_dir / "config"                                  # (another worker's has another exchange)
+        log_dir.chmod(0o711)
+        lab_args = (*lab_args, "--config-dir", str(config))
+    else:
+        log = home / "lab.log"
     # A free port can be taken by another process (the other test worker's servers and kernels)
     # between free_port() and the server's bind; the server then exits saying so: try a new port.
     for attempt in range(PORT_ATTEMPTS):
         lab = Lab(free_port(), secrets.token_hex(16), 0)
-        cmd = [sys.executable, "-m", "dlgrader.cli", "lab", "--course", str(course_root), "--port", str(lab.port),
+        cmd = [interpreter, "-m", "dlgrader.cli", "lab", "--course", str(course_root), "--port", str(lab.port),
                "--token", lab.token, "--no-browser", *lab_args,
                "--", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
         with open(log, "w") as out:
@@ -109,6 +140,8 @@ def lab_server(course_root: Path, home: Path, *lab_args: str, extra_env: dict | 
         raise
     finally:
         _stop(proc)
+        if student is not None:
+            shutil.rmtree(log.parent, ignore_errors=True)
 
 
 def shot(page, name: str) -> Path:

@@ -7,7 +7,9 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
+import psutil
 import pytest
 from nbgrader.api import Gradebook
 
@@ -21,7 +23,6 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in t
 expect = sync_api.expect
 
 PS1, PS2 = "ps1_gradient_descent", "ps2_softmax_cross_entropy"
-STUDENT = "alice"
 SOFTMAX = ("def softmax(z):\n    z = np.asarray(z, dtype=float)\n    e = np.exp(z - z.max())\n"
            "    return e / e.sum()\n")
 HIDDEN = ("BEGIN HIDDEN TESTS", "t.hidden(", "reference/suites", "Traceback (most recent call last)")
@@ -71,13 +72,21 @@ def run_cell(page, cell) -> None:
     expect(cell.locator(".jp-InputPrompt")).to_have_text(re.compile(r"\[\d+\]"))
 
 
-def test_student_fetches_works_submits_and_reads_feedback(course, page, tmp_path, monkeypatch):
+def student_lab(course, account, python, *args: str):
+    """The student's server, started by root with `dlgrader lab --student ACCOUNT`: it runs as the account."""
+    return lab_server(course.root, Path(account.pw_dir), "--student", account.pw_name, *args,
+                      student=account, python=python)
+
+
+def test_student_fetches_works_submits_and_reads_feedback(course, page, monkeypatch, accounts, student_python):
     mistake = registered_mistake(monkeypatch, "softmax_ce_gradient", "sign-flip")
     dlgrader(course.root, "release", PS2)
-    home = tmp_path / "alice-home"
-    with lab_server(course.root, home, "--student", STUDENT, "--home", str(home / "work")) as lab:
+    alice = accounts.add("alice")
+    STUDENT = alice.pw_name                      # the student id is the account's name
+    with student_lab(course, alice, student_python) as lab:
         environ = open(f"/proc/{lab.pid}/environ", "rb").read().decode().split("\0")
         assert not [v for v in environ if v.startswith("DLGRADER_")]   # no path to the reference
+        assert psutil.Process(lab.pid).uids() == (alice.pw_uid,) * 3
         open_lab(page, lab)
 
         # The Assignment List shows the released ps2; fetch it.

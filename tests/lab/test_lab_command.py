@@ -1,5 +1,14 @@
-"""`dlgrader lab` without a browser: what each server is started with."""
+"""`dlgrader lab` without a browser: what each server is started with, and the student servers it
+refuses to start (no account, a caller that cannot switch users, an account that cannot run this
+Python)."""
 from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -7,7 +16,9 @@ from dlgrader.course import Course
 from dlgrader.errors import DlgraderError
 from dlgrader.lab import lab
 
+from ..accounts import Accounts, as_account, open_folder
 from ..conftest import ROOT, copy_course
+from ..sandbox.ordinary_user import reachable_by_others
 
 
 @pytest.fixture
@@ -15,27 +26,107 @@ def course(tmp_path):
     return Course(copy_course(tmp_path / "course"))
 
 
+@pytest.fixture(scope="module")
+def accounts():
+    if os.geteuid() != 0:
+        pytest.skip("creating Unix accounts needs root")
+    made = Accounts()
+    try:
+        yield made
+    finally:
+        made.close()
+
+
 def test_instructor_server_runs_in_the_course_root_with_the_graders_environment(course):
-    cmd, cwd, env = lab(course, port=8899, token="t", open_browser=False)
-    assert cwd == course.root and f"--ServerApp.root_dir={course.root}" in cmd
-    assert "--port=8899" in cmd and "--IdentityProvider.token=t" in cmd
-    assert env["DLGRADER_REFERENCE"] == str(course.reference)
+    server = lab(course, port=8899, token="t", open_browser=False)
+    assert server.cwd == course.root and f"--ServerApp.root_dir={course.root}" in server.cmd
+    assert "--port=8899" in server.cmd and "--IdentityProvider.token=t" in server.cmd
+    assert server.env["DLGRADER_REFERENCE"] == str(course.reference) and server.account is None
 
 
-def test_student_server_has_its_own_config_and_no_path_to_the_reference(course, tmp_path, monkeypatch):
+def test_student_server_runs_as_the_account_with_a_config_it_cannot_edit(course, accounts, monkeypatch, tmp_path):
     monkeypatch.setenv("DLGRADER_REFERENCE", str(ROOT / "reference"))
-    cmd, cwd, env = lab(course, student="alice", home=tmp_path / "alice", port=8899, open_browser=False,
-                        extra=("--ServerApp.log_level=DEBUG",))
-    assert cwd == tmp_path / "alice" and cmd[-1] == "--ServerApp.log_level=DEBUG"
-    assert not [k for k in env if k.startswith("DLGRADER_")]
-    config = (cwd / "nbgrader_config.py").read_text()
-    assert "c.CourseDirectory.student_id = 'alice'" in config
-    assert f"c.Exchange.root = {str(course.exchange)!r}" in config
-    assert "c.CourseDirectory.course_id = 'dl-math-toolkit'" in config
+    monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(tmp_path / "roots-jupyter"))
+    alice = accounts.add("alice")
+    config = tmp_path / "students-config"
+    server = lab(course, student=alice.pw_name, port=8899, open_browser=False, config_dir=config,
+                 extra=("--ServerApp.log_level=DEBUG",))
+    assert server.account == alice and server.cwd == Path(alice.pw_dir)
+    assert server.cmd[-1] == "--ServerApp.log_level=DEBUG" and "--allow-root" not in server.cmd
+    assert not [k for k in server.env if k.startswith(("DLGRADER_", "JUPYTER_CONFIG_DIR"))]
+    assert server.env["HOME"] == alice.pw_dir and server.env["USER"] == server.env["LOGNAME"] == alice.pw_name
+    assert server.env["JUPYTER_CONFIG_PATH"] == str(config)
+    text = (config / "nbgrader_config.py").read_text()
+    assert "student_id" not in text                       # nbgrader takes the OS account's name
+    assert f"c.Exchange.root = {str(course.exchange)!r}" in text
+    assert "c.CourseDirectory.course_id = 'dl-math-toolkit'" in text
+    for path in (config, config / "nbgrader_config.py"):
+        st = path.stat()
+        assert st.st_uid == 0 and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    assert not list(alice_home_configs(alice))
 
 
-@pytest.mark.parametrize("student, home", [("alice", "inside"), ("a+b", None), ("", None)])
-def test_bad_student_set_ups_are_refused(course, student, home):
-    with pytest.raises(DlgraderError):
-        lab(course, student=student, home=course.root / "students" / "alice" if home else None)
+def alice_home_configs(account):
+    return [p for p in Path(account.pw_dir).rglob("nbgrader_config.py")]
+
+
+def test_a_config_folder_others_can_write_is_refused(course, accounts, tmp_path):
+    alice = accounts.add("alice2")
+    config = tmp_path / "shared"
+    config.mkdir()
+    config.chmod(0o777)
+    with pytest.raises(DlgraderError, match="nobody else can write"):
+        lab(course, student=alice.pw_name, config_dir=config)
+
+
+@pytest.mark.parametrize("student, says", [
+    ("dlgd-no-such-account", "no Unix account named 'dlgd-no-such-account'"),
+    ("root", "root is root: a student's server runs as an unprivileged account"),
+    ("a+b", "bad student id 'a+b'"),
+    ("alice\n", "bad student id 'alice\\n'"),
+])
+def test_impossible_student_servers_are_refused(course, student, says):
+    with pytest.raises(DlgraderError) as caught:
+        lab(course, student=student)
+    assert str(caught.value).startswith(says)
+
+
+def test_a_caller_that_cannot_switch_users_is_refused(course, accounts):
+    alice, bob = accounts.add("alice3"), accounts.add("bob3")
+
+    def try_it(root, name):
+        try:
+            lab(Course(Path(root)), student=name)
+        except DlgraderError as exc:
+            return str(exc)
+        return "started"
+    where = open_folder()
+    try:
+        shutil.copytree(course.root, where / "course")
+        said = as_account(bob, try_it, str(where / "course"), alice.pw_name)
+    finally:
+        shutil.rmtree(where)
+    assert said == f"starting {alice.pw_name}'s server as {alice.pw_name} needs root (or run it as {alice.pw_name})"
+
+
+def test_a_home_inside_the_course_is_refused(course, accounts):
+    alice = accounts.add("alice4")
+    with pytest.raises(DlgraderError, match="inside the course root"):
+        lab(course, student=alice.pw_name, home=course.root / "students" / "alice")
     assert not (course.root / "students").exists()
+
+
+def test_an_account_that_cannot_run_this_python_gets_one_line(course, accounts, tmp_path):
+    """This Python lives under /root: the command refuses in one line instead of a failing exec."""
+    if reachable_by_others(Path(os.path.realpath(sys.executable))):
+        pytest.skip("every account can run this Python here")
+    alice = accounts.add("alice5")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DLGRADER_")}
+    done = subprocess.run([sys.executable, "-m", "dlgrader.cli", "lab", "--course", str(course.root), "--student",
+                           alice.pw_name, "--no-browser", "--config-dir", str(tmp_path / "config")],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"dlgrader: error: {alice.pw_name} cannot run this Python ({os.path.realpath(sys.executable)} is out of "
+        "its reach): install dlgrader where every account can read it (e.g. a venv under /opt) and start "
+        "`dlgrader lab --student` from there"]

@@ -7,18 +7,21 @@ gradable. Screenshots: screenshots/lab-2N-*.png."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
 from dlgrader.collection import student as exchange_student
+from dlgrader.course import Course
 from dlgrader.execution.batch import grade_batch
 
+from ..accounts import as_account
 from ..conftest import dlgrader, submit_notebook
 from ..hostile_html import ANSWER, PS1, hostile_ps1, write_from_page
-from ..serve.test_serve import nbgrader
 from .servers import lab_server, shot
-from .test_browser import open_from_nbgrader_menu, open_lab
+from .test_browser import open_from_nbgrader_menu, open_lab, student_lab
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the test extra: make setup")
 expect = sync_api.expect
@@ -82,19 +85,18 @@ def test_instructor_opens_a_hostile_submission_in_formgrader(course, page, tmp_p
     assert not list(course.root.rglob("pwned-*.txt"))
 
 
-def test_student_opens_released_feedback_of_a_hostile_submission(course, page, tmp_path):
-    home = tmp_path / "mallory-home"
-    work = home / "work"
+def test_student_opens_released_feedback_of_a_hostile_submission(course, page, accounts, student_python):
+    mallory = accounts.add("mallory")
+    student = mallory.pw_name                          # the student id is the account's name
+    work = Path(mallory.pw_dir) / "work"
     dlgrader(course.root, "release", PS1)
-    exchange_student.fetch(course, work, "mallory", PS1)
-    import nbformat
-    nbformat.write(hostile_ps1(course), str(work / PS1 / "gradient_descent.ipynb"))
-    exchange_student.submit(course, work, "mallory", PS1)
+    answer = nbformat.writes(hostile_ps1(course))      # (from source/, which mallory cannot read)
+    as_account(mallory, fetch_and_submit, str(course.root), str(work), student, answer)   # as mallory
     dlgrader(course.root, "collect", PS1)
     grade_batch(course, PS1)
     dlgrader(course.root, "feedback", PS1, "--release")
-    with lab_server(course.root, home, "--student", "mallory", "--home", str(work)) as lab:
-        nbgrader(work, course, "fetch_feedback", PS1, "--student=mallory")
+    as_account(mallory, fetch_feedback, str(course.root), str(work), student)
+    with student_lab(course, mallory, student_python, "--home", str(work)) as lab:
         [html] = (work / PS1 / "feedback").glob("*/gradient_descent.html")
         page.goto(lab.url("files/" + html.relative_to(work).as_posix()))
         expect(page.get_by_text(ANSWER)).to_be_visible()
@@ -105,3 +107,17 @@ def test_student_opens_released_feedback_of_a_hostile_submission(course, page, t
         page.get_by_text(ANSWER).scroll_into_view_if_needed()
         shot(page, "22-student-feedback-hostile-answer-inert")
     assert not list(work.rglob("pwned-*.txt"))
+
+
+def fetch_and_submit(root: str, work: str, student: str, answer: str) -> None:
+    """Run in a child that is the student's account: fetch, write the ANSWER, submit."""
+    course = Course(Path(root))
+    exchange_student.fetch(course, Path(work), student, PS1)
+    (Path(work) / PS1 / "gradient_descent.ipynb").write_text(answer, encoding="utf-8")
+    exchange_student.submit(course, Path(work), student, PS1)
+
+
+def fetch_feedback(root: str, work: str, student: str) -> None:
+    """nbgrader's fetch_feedback, run in a child that is the student's account."""
+    from nbgrader.exchange.default import ExchangeFetchFeedback
+    exchange_student._run(ExchangeFetchFeedback, Course(Path(root)), Path(work), student, PS1)

@@ -1,9 +1,9 @@
 """`nbgrader validate` tells a student the truth: run the way a student runs it (stock nbgrader, in a
-home folder outside the course with the student's own nbgrader_config.py, none of the grader's
-variables), the instructor's answers validate clean, a blank copy fails on every autograded cell,
+home folder outside the course, none of the grader's variables), the instructor's answers validate clean, a blank copy fails on every autograded cell,
 and each registered mistake fails on the cells whose visible checks it breaks, and on no other."""
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -12,8 +12,6 @@ import nbformat
 import pytest
 
 from dlgrader.authoring.solutions import answer, defined_name
-from dlgrader.course import Course
-from dlgrader.lab import student_environment, student_home
 from dlgrader.verdicts import reference
 
 from ..conftest import ASSIGNMENTS, ROOT, notebook_path, read
@@ -62,8 +60,15 @@ def book():
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory):
-    """A student's folder as `dlgrader lab --student` makes it: outside the course, own config."""
-    return student_home(Course(ROOT), "alice", tmp_path_factory.mktemp("alice"))
+    """A student's folder: outside the course, no course config in it."""
+    return tmp_path_factory.mktemp("alice")
+
+
+def student_environment() -> dict:
+    """A student's environment: none of the grader's variables (so no path to the reference)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DLGRADER_")}
+    env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")])
+    return env
 
 
 def student_copy(assignment: str, replacements: dict | None = None, blank: bool = False):
