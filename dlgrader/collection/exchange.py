@@ -1,6 +1,7 @@
 """Release through nbgrader's own exchange command; collect with dlgrader's collector (collector.py),
 which keeps nbgrader's exchange layout but follows no link, copies bounded data only, and takes the
-submission time from the receiving side."""
+submission time from the receiving side. Both first check that the exchange is the instructor's and
+nobody else could have replaced it (guard.py)."""
 from __future__ import annotations
 
 import json
@@ -10,13 +11,15 @@ from pathlib import Path
 from .. import nbgrader_cli
 from ..course import Course
 from ..errors import DlgraderError
-from . import collector
+from . import collector, guard
+from .settings import settings
 
 
 def release(course: Course, assignment: str) -> None:
     course.check_assignment(assignment)
-    course.exchange.mkdir(parents=True, exist_ok=True)
-    course.exchange.chmod(0o777)
+    owner = settings(course).exchange_owner
+    guard.make_root(course.exchange, owner)            # 1777 when made here; an existing root is checked
+    guard.check(course.exchange, course.course_id, owner)
     nbgrader_cli.run(course, "release_assignment", assignment, "--force", log_name=f"release-{assignment}")
 
 
@@ -25,6 +28,7 @@ def collect(course: Course, assignment: str, student: str | None = None) -> list
     (gradebook: 0 and needs manual grading, with the reason) and flagged claims; write
     logs/collect-ASSIGNMENT.json."""
     course.check_assignment(assignment)
+    check_exchange(course)
     inbound = collector.inbound_folder(course)
     if not inbound.is_dir():
         raise DlgraderError(f"no exchange inbound folder at {inbound}; release {assignment} first")
@@ -32,6 +36,11 @@ def collect(course: Course, assignment: str, student: str | None = None) -> list
     record_refusals(course, assignment, [o for o in outcomes if o.status == "refused"])
     write_log(course, assignment, outcomes, ignored)
     return outcomes
+
+
+def check_exchange(course: Course) -> None:
+    """Stop (one line) if the exchange could have been replaced by another account (guard.py)."""
+    guard.check(course.exchange, course.course_id, settings(course).exchange_owner)
 
 
 def record_refusals(course: Course, assignment: str, refused: list) -> None:

@@ -44,7 +44,17 @@ def prepare_workdir(template: Course, workdir: Path) -> Course:
             shutil.copytree(src, workdir / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(src, workdir / name)
+    single_account(workdir / "nbgrader_config.py")
     return Course(workdir)
+
+
+def single_account(config: Path) -> None:
+    """The demo's simulated students all submit from the account running it: its own config says
+    so (single-account mode; never on a shared server, where each student is their own account)."""
+    import pwd
+    with open(config, "a", encoding="utf-8") as fh:
+        fh.write("\n# dlgrader demo: every simulated student submits from this one account (never on a shared server)\n"
+                 f"c.DlgraderCollect.accounts = {{'*': {pwd.getpwuid(os.geteuid()).pw_name!r}}}\n")
 
 
 def run_demo(template: Course, workdir: Path, n_students: int = 32, assignments: list[str] | None = None,

@@ -71,6 +71,7 @@ class Server:
         self.first_seen: dict[str, float] = {}     # inbound folder name -> when this server first saw it
         self.gc = IdleCollector()
         self.ignored_seen: set[str] = set()          # inbound names already logged as not ours
+        self.rejected_seen: set[str] = set()         # inbound names already logged as not their student's
         self.last_scan = 0.0                         # monotonic time of the last scan of inbound/
         self.arriving = 0                            # submissions being written at the last scan
 
@@ -191,7 +192,16 @@ class Server:
     def _dispatch(self, arrival: Arrival) -> None:
         a, s = arrival.assignment, arrival.student
         t0 = time.monotonic()
-        outcome = self.steps.collect(a, s, self.first_seen)   # trouble on our side: _guarded logs it
+        outcome, rejected = self.steps.collect(a, s, self.first_seen)   # trouble on our side: _guarded logs it
+        for other in rejected:                       # not S's: nothing written for S, logged once each
+            if other.inbound not in self.rejected_seen:
+                self.rejected_seen.add(other.inbound)
+                self._event("rejected", student=s, assignment=a, inbound=other.inbound, reason=other.reason)
+        forged = arrival.name in {o.inbound for o in rejected}
+        if outcome is None or (forged and outcome.status == "unchanged"):   # S's own work is as it was
+            self.queue.busy.discard(arrival.key)     # (not counted as served: eve cannot slow alice's turn)
+            self.queue.done.add(arrival.name)
+            return
         folder = self.course.submitted / s / a
         stamp = read_timestamp(folder)
         note = refusal(self.settings.max_submissions, self.inbound, arrival)
@@ -310,7 +320,7 @@ class Server:
             console.print(f"{fields['student']} {fields['assignment']}: {fields['score']:g}/"
                           f"{fields['max_score']:g}, feedback released {fields['latency']:.2f} s after submitting",
                           soft_wrap=True)
-        elif kind in ("failed", "error", "worker-died", "refused", "claim-flagged"):
+        elif kind in ("failed", "error", "worker-died", "refused", "claim-flagged", "rejected"):
             console.print(f"[yellow]{kind}: {fields.get('student', '')} {fields.get('assignment', '')} "
                           f"{fields.get('reason', '')}[/yellow]", soft_wrap=True)
 
