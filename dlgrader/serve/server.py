@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from .. import settings
+from ..collection import arrival as arrival_names
 from ..course import Course
 from ..execution.batch import hidden_paths, probe_sandbox, read_submission
 from ..execution.engine import Limits
@@ -177,7 +178,12 @@ class Server:
         for arrival in arrivals:
             self.first_seen.setdefault(arrival.name, seen)
         for name in set(ignored) - self.ignored_seen:
-            self._event("ignored", name=name)
+            parts = name.rsplit("+", 3)
+            if len(parts) >= 3 and parts[1] in self.assignments and not arrival_names.valid_id(parts[0]):
+                self._event("rejected", student=arrival_names.claimed_id(name), assignment=parts[1], inbound=name,
+                            reason=f"the folder name's student id {arrival_names.claimed_id(name)!r} is not a valid id")
+            else:
+                self._event("ignored", name=name)
         self.ignored_seen |= set(ignored)
         for arrival in sorted(arrivals, key=lambda a: a.timestamp):
             self.queue.offer(arrival)
