@@ -68,3 +68,26 @@ def write_log(course: Course, assignment: str, outcomes: list, ignored: list) ->
                                    "ignored": ignored}, indent=1))
     partial.replace(target)
     return target
+
+
+def rejections(course: Course, assignment: str) -> list[tuple[str, str, str]]:
+    """(claimed student, inbound folder, reason) of each submission of ASSIGNMENT rejected as not the
+    named student's (collector.py), from the last `collect`'s log and serve's log; one per folder."""
+    found: dict[str, tuple[str, str, str]] = {}
+    logs = course.root / "logs"
+    try:
+        submissions = json.loads((logs / f"collect-{assignment}.json").read_text()).get("submissions", [])
+    except (OSError, ValueError, AttributeError):
+        submissions = []
+    try:
+        with open(logs / "serve.jsonl", encoding="utf-8") as fh:
+            events = [json.loads(line) for line in fh if '"rejected"' in line]
+    except (OSError, ValueError):
+        events = []
+    for entry in [*submissions, *events]:
+        if isinstance(entry, dict) and entry.get("inbound") and (
+                entry.get("status") == "rejected" or entry.get("event") == "rejected") \
+                and entry.get("assignment", assignment) == assignment:
+            found.setdefault(entry["inbound"], (str(entry.get("student", "")), entry["inbound"],
+                                                str(entry.get("reason", ""))))
+    return sorted(found.values())

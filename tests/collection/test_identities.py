@@ -3,7 +3,7 @@
 tries to pass work off as alice's (nbgrader's `--student=`, a hand-made inbound folder, her notebook
 put into alice's folder whose name leaked), to invent students (an id with no account, an id with a
 trailing newline) and to replace the exchange's course folder. Each is rejected with a reason in
-`dlgrader collect`'s output, logs/collect-A.json and serve's log; alice's and bob's grades stay.
+`dlgrader collect`'s output, logs/collect-A.json, serve's log and the report; alice's and bob's grades stay.
 """
 from __future__ import annotations
 
@@ -283,3 +283,16 @@ def test_a_course_folder_eve_put_up_in_the_exchange_is_refused(world):
                 assert out.strip().count("\n") == 0, out           # one line
         ex2.chmod(0o1777)                         # the instructor adds the sticky bit, not seeing the swap
     assert scores(course) == world["after_serve"]
+
+
+def test_the_report_lists_the_rejected_submissions(world, tmp_path):
+    from dlgrader.report.page import build_section, write_report
+    alice, eve = world["people"]["alice"].name, world["people"]["eve"].name
+    section = build_section(world["course"], A)
+    folders = {inbound: (student, reason) for student, inbound, reason in section.rejected}
+    expected = eves_folders_for(world, alice) + [world["alices"]] + \
+        [n for n in world["names"] if n.startswith((world["zed"] + "+", alice + "\n+"))]
+    assert sorted(folders) == sorted(expected)
+    page = write_report(world["course"], [A], tmp_path / "report.html").read_text()
+    table = page[page.index("<h3>Rejected submissions"):page.index("<h3>Similar answer code</h3>")]
+    assert table.count(f"owned by {eve}, not by {alice}&#39;s account") == 3 and "roster" in table
