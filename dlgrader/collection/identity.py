@@ -84,22 +84,20 @@ def load(course: Course, accounts: dict) -> Identities:
 
 def roster(db_url: str) -> frozenset:
     """The student ids in the course's gradebook."""
-    from sqlalchemy import create_engine, select
+    from sqlalchemy import select
     from sqlalchemy.exc import SQLAlchemyError
 
+    from ..gradebook.reads import engine
     from ..gradebook.rows import STUDENT
     if db_url.startswith("sqlite:///") and not Path(db_url[len("sqlite:///"):]).is_file():
         raise DlgraderError(f"no gradebook at {db_url[len('sqlite:///'):]}, so no roster to check submissions "
                             "against: run `dlgrader build` and add the students (nbgrader db student import)")
-    engine = create_engine(db_url)
     try:
-        with engine.connect() as conn:
+        with engine(db_url).connect() as conn:        # the process's kept engine: serve asks per submission
             return frozenset(row[0] for row in conn.execute(select(STUDENT.c.id)))
     except SQLAlchemyError as exc:
         raise DlgraderError(f"cannot read the course's roster from the gradebook: {type(exc).__name__}: "
                             f"{str(exc).splitlines()[0]}") from None
-    finally:
-        engine.dispose()
 
 
 def owner_of(folder: Path, name: str) -> Optional[int]:

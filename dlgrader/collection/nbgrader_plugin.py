@@ -46,6 +46,8 @@ class SafeExchangeCollect(ExchangeCollect):
             if o.status == "refused":
                 self.log.warning("Refused the submission of %s (%s): %s; recorded as 0, needs manual grading",
                                  o.student, o.inbound, o.reason)
+            elif o.status == "rejected":
+                self.log.warning("Rejected %s (%s): %s", o.student, o.inbound, o.reason)
             elif o.status == "failed":
                 self.log.error("Could not collect %s (%s): %s", o.student, o.inbound, o.reason)
             else:

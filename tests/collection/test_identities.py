@@ -146,6 +146,7 @@ def world(built_template):
 
         collected = instructor(course.root, exchange, "collect", A)
         log = json.loads((course.root / "logs" / f"collect-{A}.json").read_text())
+        stock = instructor(course.root, exchange, "collect", A, prog="nbgrader")    # Formgrader's Collect
         instructor(course.root, exchange, "grade", A)
         after = scores(course)
         feedback = instructor(course.root, exchange, "feedback", A, check=False)
@@ -153,7 +154,7 @@ def world(built_template):
         events = [json.loads(line) for line in (course.root / "logs" / "serve.jsonl").read_text().splitlines()]
         yield {"base": base, "course": course, "exchange": exchange, "people": people, "before": before,
                "after": after, "after_serve": scores(course), "collected": collected, "log": log, "events": events,
-               "served": served, "feedback": feedback, "names": names, "alices": alices, "zed": zed}
+               "served": served, "feedback": feedback, "stock": stock, "names": names, "alices": alices, "zed": zed}
     finally:
         accounts.remove(*made)
         shutil.rmtree(base, ignore_errors=True)
@@ -186,6 +187,14 @@ def test_submissions_eve_made_under_alices_name_are_rejected_with_the_reason(wor
         [entry] = [e for e in logged(world, alice) if e["inbound"] == name]
         assert f"owned by {eve}" in entry["reason"]
         assert [e for e in serve_rejected(world, alice) if e["inbound"] == name]
+
+
+def test_stock_nbgrader_collect_rejects_them_too(world):
+    alice, eve = world["people"]["alice"].name, world["people"]["eve"].name
+    out = world["stock"].stdout + world["stock"].stderr
+    rejected = [line for line in out.splitlines() if f"Rejected {alice} (" in line]
+    assert len(rejected) == 3 and all(f"owned by {eve}" in line for line in rejected), out
+    assert f"Rejected {world['zed']} (" in out and "not a valid id" in out
 
 
 def test_eves_notebook_in_alices_own_folder_is_found_on_the_file_itself(world):
