@@ -81,5 +81,16 @@ c.DlgraderCollect.max_file_bytes = 64 * 2**20          # a notebook with stale o
 c.DlgraderCollect.max_submission_bytes = 128 * 2**20
 c.DlgraderCollect.max_files = 200
 c.DlgraderCollect.claim_tolerance_seconds = 300.0
-# ... and stock `nbgrader collect` and Formgrader's Collect button use that collector too.
+# A submission counts for student S only if its inbound folder and everything in it are owned by S's
+# Unix account (the account named S, unless mapped here: {"s1234": "jdoe"}) and S is on the roster
+# (the gradebook's students: `nbgrader db student add/import`); otherwise it is rejected and nothing
+# is recorded for S. {"*": ACCOUNT} (single-account mode: every id submits from ACCOUNT, no roster) is
+# for the demo and tests only, never for a shared server.
+c.DlgraderCollect.accounts = {}
+# The account that must own EXCHANGE/<course>/ and its inbound/outbound/feedback (default: whoever
+# runs the command); collect, serve and release refuse an exchange anyone else could have replaced.
+c.DlgraderCollect.exchange_owner = ""
+# ... and stock `nbgrader collect` and Formgrader's Collect button use that collector too; stock
+# `nbgrader release_assignment` (Formgrader's Release) makes the exchange root 1777 and checks it.
 c.ExchangeFactory.collect = "dlgrader.collection.nbgrader_plugin.SafeExchangeCollect"
+c.ExchangeFactory.release_assignment = "dlgrader.collection.nbgrader_plugin.SafeExchangeReleaseAssignment"

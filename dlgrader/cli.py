@@ -86,11 +86,13 @@ def collect(assignment, course_path):
     from .collection.exchange import collect as run_collect
     course = _course(course_path)
     outcomes = run_collect(course, assignment)
-    counts = {k: sum(o.status == k for o in outcomes) for k in ("collected", "unchanged", "refused", "failed")}
+    counts = {k: sum(o.status == k for o in outcomes)
+              for k in ("collected", "unchanged", "refused", "failed", "rejected")}
     console.print(f"collected {counts['collected']} submission(s) of {assignment} ({counts['unchanged']} unchanged "
-                  f"since the last collect, {counts['refused']} refused, {counts['failed']} failed)", soft_wrap=True)
+                  f"since the last collect, {counts['refused']} refused, {counts['failed']} failed, "
+                  f"{counts['rejected']} rejected as not the named student's)", soft_wrap=True)
     for o in outcomes:
-        if o.status in ("refused", "failed"):
+        if o.status in ("refused", "failed", "rejected"):
             console.print(f"[yellow]{o.student}: {o.status}: {o.reason} (inbound {o.inbound})[/yellow]", soft_wrap=True)
         for flag in o.flags:
             console.print(f"[yellow]{o.student}: claimed time flagged: {flag}[/yellow]", soft_wrap=True)
@@ -176,6 +178,8 @@ def serve(workers, poll, once, unsafe, course_path):
     """Grade each submission as it arrives in the exchange; release its feedback at once."""
     from .serve.server import serve as run_serve
     course = _course(course_path)
+    from .collection.exchange import check_exchange
+    check_exchange(course)
     inbound = course.exchange / course.course_id / "inbound"
     if not inbound.is_dir():
         raise DlgraderError(f"no exchange inbound folder at {inbound}; release an assignment first "

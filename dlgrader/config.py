@@ -97,8 +97,8 @@ def _read(paths: list[Path]) -> tuple[Config, dict]:
     from traitlets.config.loader import ConfigFileNotFound, JSONFileConfigLoader, PyFileConfigLoader
     merged, origin = Config(), {}
     for path in paths:
-        if not path.is_file():
-            continue
+        if not os.path.isfile(path):        # as traitlets does: a file this account cannot reach (say
+            continue                        # ~/.jupyter under another's HOME) counts as absent
         loader_class = PyFileConfigLoader if path.suffix == ".py" else JSONFileConfigLoader
         try:
             loaded = loader_class(path.name, path=str(path.parent)).load_config()

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Optional
 
 
-STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")
+STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,127}")     # always matched in FULL (valid_id)
 NBGRADER_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"        # nbgrader's Exchange.timestamp_format
 
 
@@ -29,9 +29,19 @@ def parse_name(name: str) -> Optional[tuple[str, str, Optional[datetime]]]:
     """An inbound folder name -> (student, assignment, claimed time or None); None if not a submission.
     Kept per name (a name never changes, and serve reads every name of inbound/ at each scan)."""
     parts = name.rsplit("+", 3)                  # as nbgrader's collect reads it
-    if len(parts) < 3 or not STUDENT_ID.match(parts[0]):
+    if len(parts) < 3 or not valid_id(parts[0]):
         return None
     return parts[0], parts[1], parse_claim(parts[2])
+
+
+def valid_id(student: str) -> bool:
+    """A whole student id: no trailing newline (`$` would allow one), no path characters."""
+    return isinstance(student, str) and STUDENT_ID.fullmatch(student) is not None
+
+
+def claimed_id(name: str) -> str:
+    """What an inbound folder name claims as its student id, printable on one line."""
+    return name.rsplit("+", 3)[0].encode("unicode_escape").decode("ascii")
 
 
 def parse_claim(text) -> Optional[datetime]:

@@ -13,6 +13,12 @@ claims and the observation are kept in the grader-side record (arrival.py).
 A refused submission replaces the collected copy with a folder holding only the observed
 timestamp.txt (and the submission secret, so the student can be sent a notice), and its record says
 why: `dlgrader grade` then records 0 + needs manual grading instead of grading an older copy.
+
+A REJECTED submission is different: it is not the student's at all (identity.py: the folder or
+something in it is not owned by the claimed student's account, the student is not on the roster,
+or the name's id is not a valid id). Nothing is written for the claimed student (no folder, no
+record, no gradebook row); the claimed student's own newest submission is collected as if the
+rejected one were not there. The rejection is an Outcome with the reason, for the output and logs.
 """
 from __future__ import annotations
 
@@ -24,7 +30,7 @@ from typing import Optional
 
 from .. import folders
 from ..course import Course
-from . import arrival, safecopy
+from . import arrival, identity, safecopy
 from .settings import DlgraderCollect, settings
 
 NBGRADER_IGNORE = (".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback")   # CourseDirectory.ignore
@@ -35,17 +41,18 @@ STAGING, RETIRED = ".dlgrader-collect", ".dlgrader-collect-old"
 class Outcome:
     student: str
     inbound: str
-    status: str                       # collected | unchanged | refused
+    status: str                       # collected | unchanged | refused | failed | rejected (not theirs)
     reason: str = ""
     observed: float = 0.0
     flags: list = field(default_factory=list)
 
 
-def candidates(inbound: Path, assignment: str, student: Optional[str] = None) -> tuple[dict, list]:
-    """({student: [inbound names]}, [names that are not a student's submission]) for ASSIGNMENT.
-    A link in place of a folder is still a candidate: the copy refuses it, and says so."""
+def candidates(inbound: Path, assignment: str, student: Optional[str] = None) -> tuple[dict, list, list]:
+    """({student: [inbound names]}, [names that are not a student's submission], [names of ASSIGNMENT
+    whose student id is not a valid id]) for ASSIGNMENT. A link in place of a folder is still a
+    candidate: the copy refuses it, and says so."""
     found: dict[str, list[str]] = {}
-    ignored = []
+    ignored, bad_ids = [], []
     mine = f"{student}+" if student is not None else ""     # one student's: skip the rest unread
     with os.scandir(inbound) as entries:
         for entry in entries:
@@ -55,11 +62,13 @@ def candidates(inbound: Path, assignment: str, student: Optional[str] = None) ->
             if parsed is None:
                 if f"+{assignment}+" in entry.name:
                     ignored.append(entry.name)
+                    if len(entry.name.rsplit("+", 3)) >= 3 and entry.name.rsplit("+", 3)[1] == assignment:
+                        bad_ids.append(entry.name)
                 continue
             who, what, _ = parsed
             if what == assignment and (student is None or who == student):
                 found.setdefault(who, []).append(entry.name)
-    return found, ignored
+    return found, ignored, bad_ids
 
 
 def newest(inbound: Path, names: list[str]) -> tuple[str, float]:
@@ -77,13 +86,24 @@ def newest(inbound: Path, names: list[str]) -> tuple[str, float]:
 
 
 def collect_one(course: Course, assignment: str, student: str, name: str, conf: DlgraderCollect,
-                first_seen: Optional[float] = None, order_ctime: Optional[float] = None) -> Outcome:
+                first_seen: Optional[float] = None, order_ctime: Optional[float] = None,
+                ids: Optional[identity.Identities] = None, uid: Optional[int] = None) -> Outcome:
     """Copy INBOUND/NAME to submitted/STUDENT/ASSIGNMENT (or record its refusal). ORDER_CTIME: what
-    newest() measured for it (measured again when not given)."""
+    newest() measured for it (measured again when not given). UID: the account that must own all
+    of it (else it is rejected and nothing is written for STUDENT)."""
     inbound = inbound_folder(course)
     if order_ctime is None:
         order_ctime = safecopy.newest_ctime(inbound, name)
+    if uid is not None:
+        try:
+            owner = safecopy.owner(inbound, name)
+        except (safecopy.Refused, OSError):
+            owner = None            # not a plain folder: the walk below refuses it, as before
+        if owner is not None and owner != uid:
+            return Outcome(student, name, "rejected", ids.not_theirs(student, f"inbound {name}", owner, uid),
+                           order_ctime)
     home = course.submitted / student
+    made_home = not home.is_dir()
     home.mkdir(parents=True, exist_ok=True)
     dest = home / assignment
     staging = home / f".{assignment}{STAGING}"
@@ -92,8 +112,15 @@ def collect_one(course: Course, assignment: str, student: str, name: str, conf: 
     claimed_file = safecopy.read_small(inbound, (name,), "timestamp.txt", 256)
     claims["timestamp.txt"] = arrival.parse_claim(claimed_file) if claimed_file is not None else None
     try:
-        walked = safecopy.walk(inbound, (name,), conf.caps(), ignore=NBGRADER_IGNORE, dest=staging)
+        walked = safecopy.walk(inbound, (name,), conf.caps(), ignore=NBGRADER_IGNORE, dest=staging, owner=uid)
         observed, reason = walked.newest_ctime, ""
+    except safecopy.NotOwner as exc:       # someone else's: drop what was staged, write nothing
+        folders.remove(staging)
+        if made_home:
+            home.rmdir()
+        return Outcome(student, name, "rejected",
+                       ids.not_theirs(student, f"{name}/{exc.path}" if exc.path != "the folder" else f"inbound {name}",
+                                      exc.uid, uid), order_ctime)
     except (safecopy.Refused, OSError) as exc:
         reason = str(exc) if isinstance(exc, safecopy.Refused) else f"cannot be read ({exc.strerror})"
         observed = order_ctime
@@ -140,17 +167,34 @@ def collect(course: Course, assignment: str, student: Optional[str] = None,
 
     One student's refusal, or trouble reading it, never stops the others."""
     conf = settings(course)
+    ids = identity.load(course, conf.accounts)
     inbound = inbound_folder(course)
     recover(course, assignment)
-    found, ignored = candidates(inbound, assignment, student)
-    outcomes = []
+    found, ignored, bad_ids = candidates(inbound, assignment, student)
+    outcomes = [Outcome(arrival.claimed_id(n), n, "rejected",
+                        f"the folder name's student id {arrival.claimed_id(n)!r} is not a valid id "
+                        "(letters, digits and . _ @ -, matched in full); nothing recorded") for n in sorted(bad_ids)]
     for who in sorted(found):
-        name, ctime = newest(inbound, found[who])
+        try:
+            uid = ids.uid(who)
+        except identity.Rejected as exc:
+            outcomes.extend(Outcome(who, n, "rejected", str(exc)) for n in sorted(found[who]))
+            continue
+        # only the student's own folders compete for "newest": a folder someone else made under
+        # their name neither counts nor hides their real submission (the walk checks again, racelessly)
+        owners = {n: identity.owner_of(inbound, n) for n in found[who]}
+        theirs = [n for n in found[who] if owners[n] in (uid, None)]
+        outcomes.extend(Outcome(who, n, "rejected", ids.not_theirs(who, f"inbound {n}", owners[n], uid))
+                        for n in sorted(found[who]) if n not in theirs)
+        if not theirs:
+            continue
+        name, ctime = newest(inbound, theirs)
         if unchanged(course, assignment, who, name, ctime):
             outcomes.append(Outcome(who, name, "unchanged", observed=ctime))
             continue
         try:
-            outcomes.append(collect_one(course, assignment, who, name, conf, (first_seen or {}).get(name), ctime))
+            outcomes.append(collect_one(course, assignment, who, name, conf, (first_seen or {}).get(name), ctime,
+                                        ids, uid))
         except OSError as exc:          # our side failed (disk full?): say so, go on with the others
             outcomes.append(Outcome(who, name, "failed", f"{type(exc).__name__}: {exc}"))
     return outcomes, ignored

@@ -1,6 +1,7 @@
 """Release through nbgrader's own exchange command; collect with dlgrader's collector (collector.py),
 which keeps nbgrader's exchange layout but follows no link, copies bounded data only, and takes the
-submission time from the receiving side."""
+submission time from the receiving side. Both first check that the exchange is the instructor's and
+nobody else could have replaced it (guard.py)."""
 from __future__ import annotations
 
 import json
@@ -10,14 +11,15 @@ from pathlib import Path
 from .. import nbgrader_cli
 from ..course import Course
 from ..errors import DlgraderError
-from . import collector
+from . import collector, guard
+from .settings import settings
 
 
 def release(course: Course, assignment: str) -> None:
     course.check_assignment(assignment)
-    course.exchange.mkdir(parents=True, exist_ok=True)
-    course.exchange.chmod(0o1777)        # world-writable with the sticky bit, as /tmp: nobody renames or
-                                         # deletes what another account made in it
+    owner = settings(course).exchange_owner
+    guard.make_root(course.exchange, owner)            # 1777 when made here; an existing root is checked
+    guard.check(course.exchange, course.course_id, owner)
     nbgrader_cli.run(course, "release_assignment", assignment, "--force", log_name=f"release-{assignment}")
 
 
@@ -26,6 +28,7 @@ def collect(course: Course, assignment: str, student: str | None = None) -> list
     (gradebook: 0 and needs manual grading, with the reason) and flagged claims; write
     logs/collect-ASSIGNMENT.json."""
     course.check_assignment(assignment)
+    check_exchange(course)
     inbound = collector.inbound_folder(course)
     if not inbound.is_dir():
         raise DlgraderError(f"no exchange inbound folder at {inbound}; release {assignment} first")
@@ -33,6 +36,11 @@ def collect(course: Course, assignment: str, student: str | None = None) -> list
     record_refusals(course, assignment, [o for o in outcomes if o.status == "refused"])
     write_log(course, assignment, outcomes, ignored)
     return outcomes
+
+
+def check_exchange(course: Course) -> None:
+    """Stop (one line) if the exchange could have been replaced by another account (guard.py)."""
+    guard.check(course.exchange, course.course_id, settings(course).exchange_owner)
 
 
 def record_refusals(course: Course, assignment: str, refused: list) -> None:
@@ -60,3 +68,26 @@ def write_log(course: Course, assignment: str, outcomes: list, ignored: list) ->
                                    "ignored": ignored}, indent=1))
     partial.replace(target)
     return target
+
+
+def rejections(course: Course, assignment: str) -> list[tuple[str, str, str]]:
+    """(claimed student, inbound folder, reason) of each submission of ASSIGNMENT rejected as not the
+    named student's (collector.py), from the last `collect`'s log and serve's log; one per folder."""
+    found: dict[str, tuple[str, str, str]] = {}
+    logs = course.root / "logs"
+    try:
+        submissions = json.loads((logs / f"collect-{assignment}.json").read_text()).get("submissions", [])
+    except (OSError, ValueError, AttributeError):
+        submissions = []
+    try:
+        with open(logs / "serve.jsonl", encoding="utf-8") as fh:
+            events = [json.loads(line) for line in fh if '"rejected"' in line]
+    except (OSError, ValueError):
+        events = []
+    for entry in [*submissions, *events]:
+        if isinstance(entry, dict) and entry.get("inbound") and (
+                entry.get("status") == "rejected" or entry.get("event") == "rejected") \
+                and entry.get("assignment", assignment) == assignment:
+            found.setdefault(entry["inbound"], (str(entry.get("student", "")), entry["inbound"],
+                                                str(entry.get("reason", ""))))
+    return sorted(found.values())

@@ -12,6 +12,10 @@ only hard-link a file they may read anyway (and, with fs.protected_hardlinks, ow
 The same walk also yields what the grader needs to know about the submission: the newest ctime of
 any of its entries (set by the kernel when the entry last changed; an ordinary user cannot set it
 back, unlike mtime) and a digest of every path and byte read.
+
+With `owner`, every entry (the folder itself included) must belong to that uid, checked on the
+entry's lstat and again on the open descriptor's fstat (what is read is what was checked): else
+NotOwner, which is not the student's own rule-breaking but someone else's folder (identity.py).
 """
 from __future__ import annotations
 
@@ -30,6 +34,14 @@ FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | getattr
 
 class Refused(Exception):
     """The submission breaks a rule; the message is one line a person can act on."""
+
+
+class NotOwner(Exception):
+    """An entry of the folder belongs to another account than the expected one."""
+
+    def __init__(self, path: str, uid: int):
+        super().__init__(f"{path} belongs to uid {uid}")
+        self.path, self.uid = path, uid
 
 
 @dataclass(frozen=True)
@@ -84,14 +96,22 @@ def open_folder(base: Path, *parts: str) -> int:
 
 
 class _Walk:
-    def __init__(self, caps: Caps, ignore: tuple, keep: Optional[Callable[[str], bool]], dest_fd: Optional[int]):
-        self.caps, self.ignore, self.keep, self.dest_fd = caps, ignore, keep, dest_fd
+    def __init__(self, caps: Caps, ignore: tuple, keep: Optional[Callable[[str], bool]], dest_fd: Optional[int],
+                 owner: Optional[int] = None):
+        self.caps, self.ignore, self.keep, self.dest_fd, self.owner = caps, ignore, keep, dest_fd, owner
         self.out = Walked()
         self.hash = hashlib.sha256()
         self.count = 0
 
+    def owned(self, st: os.stat_result, path: str) -> None:
+        if self.owner is not None and st.st_uid != self.owner:
+            raise NotOwner(path, st.st_uid)
+
     def folder(self, fd: int, rel: str, dest_fd: Optional[int]) -> None:
-        self.out.newest_ctime = max(self.out.newest_ctime, os.fstat(fd).st_ctime)
+        st = os.fstat(fd)
+        if not rel:
+            self.owned(st, "the folder")
+        self.out.newest_ctime = max(self.out.newest_ctime, st.st_ctime)
         with os.scandir(fd) as entries:
             names = sorted(e.name for e in entries)
         for name in names:
@@ -105,6 +125,7 @@ class _Walk:
                 st = os.stat(name, dir_fd=fd, follow_symlinks=False)
             except FileNotFoundError:
                 raise Refused(f"{path} vanished while it was read") from None
+            self.owned(st, path)
             if stat.S_ISDIR(st.st_mode):
                 self.entry(fd, name, path, dest_fd, folder=True)
             elif stat.S_ISREG(st.st_mode):
@@ -119,6 +140,7 @@ class _Walk:
             raise Refused(f"{path} cannot be opened without following a link ({os.strerror(exc.errno)})") from None
         try:
             st = os.fstat(child)
+            self.owned(st, path)
             if folder != stat.S_ISDIR(st.st_mode) or not (folder or stat.S_ISREG(st.st_mode)):
                 raise Refused(f"{path} changed kind while it was read (now {_kind(st.st_mode)})")
             self.hash.update(b"D" if folder else b"F")
@@ -179,16 +201,18 @@ class _Walk:
 
 
 def walk(base: Path, parts: tuple = (), caps: Caps = Caps(), ignore: tuple = (),
-         keep: Optional[Callable[[str], bool]] = None, dest: Optional[Path] = None) -> Walked:
+         keep: Optional[Callable[[str], bool]] = None, dest: Optional[Path] = None,
+         owner: Optional[int] = None) -> Walked:
     """Read BASE/PARTS under the rules above; keep the bytes of files KEEP(rel) accepts; with DEST (a
-    folder that must not exist yet) also copy everything there. Raises Refused."""
+    folder that must not exist yet) also copy everything there; with OWNER, every entry must be that
+    uid's. Raises Refused (or NotOwner)."""
     root = open_folder(base, *parts)
     dest_fd = None
     try:
         if dest is not None:
             os.mkdir(dest, 0o755)
             dest_fd = os.open(dest, DIR_FLAGS)
-        w = _Walk(caps, tuple(ignore), keep, dest_fd)
+        w = _Walk(caps, tuple(ignore), keep, dest_fd, owner)
         w.folder(root, "", dest_fd)
         w.out.digest = w.hash.hexdigest()
         return w.out
@@ -196,6 +220,15 @@ def walk(base: Path, parts: tuple = (), caps: Caps = Caps(), ignore: tuple = (),
         os.close(root)
         if dest_fd is not None:
             os.close(dest_fd)
+
+
+def owner(base: Path, *parts: str) -> int:
+    """The uid owning the folder BASE/PARTS, from the descriptor opened without following a link."""
+    fd = open_folder(base, *parts)
+    try:
+        return os.fstat(fd).st_uid
+    finally:
+        os.close(fd)
 
 
 def read_small(base: Path, parts: tuple, name: str, limit: int = 4096) -> Optional[bytes]:

@@ -32,6 +32,7 @@ class Section:
     late: list                   # (student, seconds late, penalty): late or with a flagged claimed time
     manual: list
     claims: dict = field(default_factory=dict)   # student -> flagged claimed submission times
+    rejected: list = field(default_factory=list)  # (claimed student, inbound folder, reason): not theirs
 
 
 def _png(fig) -> str:
@@ -107,7 +108,9 @@ def build_section(course: Course, assignment: str) -> Section:
     late = [(r.student, r.seconds_late, r.penalty) for r in rows if r.seconds_late > 0 or r.claim_flags]
     claims = {r.student: r.claim_flags for r in rows if r.claim_flags}
     manual = [(r.student, r.manual_reasons) for r in rows if r.manual_reasons]
-    return Section(data, stats, figures, items, failures, misconceptions, matches, late, manual, claims)
+    from ..collection.exchange import rejections
+    return Section(data, stats, figures, items, failures, misconceptions, matches, late, manual, claims,
+                   rejections(course, assignment))
 
 
 def _lines(code: str, numbers) -> str:

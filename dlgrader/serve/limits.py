@@ -14,12 +14,21 @@ from .inbox import Arrival, parse
 
 
 def attempt(inbound: Path, arrival: Arrival) -> int:
-    """Which submission of its student and assignment ARRIVAL is (1 for the first)."""
+    """Which submission of its student and assignment ARRIVAL is (1 for the first). Only folders of
+    the same owner count: ones another account made under the student's name (rejected by the
+    collector) use up nobody's submissions."""
+    try:
+        owner = os.lstat(inbound / arrival.name).st_uid
+    except OSError:
+        owner = None
     count = 0
     for entry in os.scandir(inbound):
         other = parse(entry.name, {arrival.assignment})
         if other is not None and other.student == arrival.student and other.timestamp <= arrival.timestamp:
-            count += 1
+            try:
+                count += owner is None or entry.stat(follow_symlinks=False).st_uid == owner
+            except OSError:
+                pass
     return count
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from .. import settings
+from ..collection import arrival as arrival_names
 from ..course import Course
 from ..execution.batch import hidden_paths, probe_sandbox, read_submission
 from ..execution.engine import Limits
@@ -71,6 +72,7 @@ class Server:
         self.first_seen: dict[str, float] = {}     # inbound folder name -> when this server first saw it
         self.gc = IdleCollector()
         self.ignored_seen: set[str] = set()          # inbound names already logged as not ours
+        self.rejected_seen: set[str] = set()         # inbound names already logged as not their student's
         self.last_scan = 0.0                         # monotonic time of the last scan of inbound/
         self.arriving = 0                            # submissions being written at the last scan
 
@@ -176,7 +178,12 @@ class Server:
         for arrival in arrivals:
             self.first_seen.setdefault(arrival.name, seen)
         for name in set(ignored) - self.ignored_seen:
-            self._event("ignored", name=name)
+            parts = name.rsplit("+", 3)
+            if len(parts) >= 3 and parts[1] in self.assignments and not arrival_names.valid_id(parts[0]):
+                self._event("rejected", student=arrival_names.claimed_id(name), assignment=parts[1], inbound=name,
+                            reason=f"the folder name's student id {arrival_names.claimed_id(name)!r} is not a valid id")
+            else:
+                self._event("ignored", name=name)
         self.ignored_seen |= set(ignored)
         for arrival in sorted(arrivals, key=lambda a: a.timestamp):
             self.queue.offer(arrival)
@@ -191,7 +198,16 @@ class Server:
     def _dispatch(self, arrival: Arrival) -> None:
         a, s = arrival.assignment, arrival.student
         t0 = time.monotonic()
-        outcome = self.steps.collect(a, s, self.first_seen)   # trouble on our side: _guarded logs it
+        outcome, rejected = self.steps.collect(a, s, self.first_seen)   # trouble on our side: _guarded logs it
+        for other in rejected:                       # not S's: nothing written for S, logged once each
+            if other.inbound not in self.rejected_seen:
+                self.rejected_seen.add(other.inbound)
+                self._event("rejected", student=s, assignment=a, inbound=other.inbound, reason=other.reason)
+        forged = arrival.name in {o.inbound for o in rejected}
+        if outcome is None or (forged and outcome.status == "unchanged"):   # S's own work is as it was
+            self.queue.busy.discard(arrival.key)     # (not counted as served: eve cannot slow alice's turn)
+            self.queue.done.add(arrival.name)
+            return
         folder = self.course.submitted / s / a
         stamp = read_timestamp(folder)
         note = refusal(self.settings.max_submissions, self.inbound, arrival)
@@ -310,7 +326,7 @@ class Server:
             console.print(f"{fields['student']} {fields['assignment']}: {fields['score']:g}/"
                           f"{fields['max_score']:g}, feedback released {fields['latency']:.2f} s after submitting",
                           soft_wrap=True)
-        elif kind in ("failed", "error", "worker-died", "refused", "claim-flagged"):
+        elif kind in ("failed", "error", "worker-died", "refused", "claim-flagged", "rejected"):
             console.print(f"[yellow]{kind}: {fields.get('student', '')} {fields.get('assignment', '')} "
                           f"{fields.get('reason', '')}[/yellow]", soft_wrap=True)
 

@@ -53,12 +53,16 @@ class NbgraderSteps:
     def collect(self, assignment: str, student: str, first_seen: dict | None = None):
         """Newest inbound submission of STUDENT (in observed order) -> submitted/, with dlgrader's safe
         collector (collection/collector.py), not nbgrader's ExchangeCollect (which follows links and
-        copies unbounded data). Returns its Outcome (status collected, unchanged or refused)."""
+        copies unbounded data). Returns (its Outcome (status collected, unchanged or refused), or None
+        when none of the inbound folders named for STUDENT is theirs; [rejected Outcomes]: folders named
+        for STUDENT that are not their account's, or STUDENT not on the roster)."""
         from ..collection import collector
         outcomes, _ = collector.collect(self.course, assignment, student=student, first_seen=first_seen)
-        if not outcomes:
+        rejected = [o for o in outcomes if o.status == "rejected"]
+        kept = [o for o in outcomes if o.status != "rejected"]
+        if not kept and not rejected:
             raise RuntimeError(f"no inbound submission of {assignment} by {student}")
-        return outcomes[0]
+        return (kept[0] if kept else None), rejected
 
     def feedback(self, assignment: str, student: str) -> list[Path]:
         """autograded/ -> feedback/ HTML with hidden tests stripped (nbgrader generate_feedback)."""
