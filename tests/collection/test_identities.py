@@ -34,8 +34,8 @@ COURSE_ID = "dl-math-toolkit"
 
 def instructor(root: Path, exchange: Path, *args: str, prog: str = "dlgrader", check: bool = True,
                timeout: float = 600) -> subprocess.CompletedProcess:
-    """A dlgrader (or stock nbgrader) command run by the instructor (root) in the course root, with
-    the exchange in DLGRADER_EXCHANGE (the copied nbgrader_config.py names it for nbgrader too)."""
+    """A dlgrader (or stock nbgrader) command run by the instructor (root) in the course root. The
+    copied nbgrader_config.py names the exchange (for both); DLGRADER_EXCHANGE is only its default."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DLGRADER_") or k == "DLGRADER_SANDBOX_UID_BASE"}
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     env["DLGRADER_EXCHANGE"] = str(exchange)
@@ -271,6 +271,17 @@ def test_a_course_folder_eve_put_up_in_the_exchange_is_refused(world):
     stock nbgrader's) refuse that exchange with one line, and no grade changes."""
     course, eve = world["course"], world["people"]["eve"]
     ex2 = world["base"] / "exchange2"
+    config = course.root / "nbgrader_config.py"
+    saved = config.read_text(encoding="utf-8")
+    config.write_text(saved + f"\nc.Exchange.root = {str(ex2)!r}\n", encoding="utf-8")   # the one source
+    try:
+        _rename_attack(course, eve, ex2)
+    finally:
+        config.write_text(saved, encoding="utf-8")
+    assert scores(course) == world["after_serve"]
+
+
+def _rename_attack(course, eve, ex2) -> None:
     instructor(course.root, ex2, "release", A)
     assert stat.S_IMODE(ex2.stat().st_mode) == 0o1777
     attempt = eve.python_code(RENAME, str(ex2 / COURSE_ID), str(eve.home / A / f"{NB}.ipynb"), A)
@@ -291,7 +302,6 @@ def test_a_course_folder_eve_put_up_in_the_exchange_is_refused(world):
             if prog == "dlgrader":
                 assert out.strip().count("\n") == 0, out           # one line
         ex2.chmod(0o1777)                         # the instructor adds the sticky bit, not seeing the swap
-    assert scores(course) == world["after_serve"]
 
 
 def test_the_report_lists_the_rejected_submissions(world, tmp_path):

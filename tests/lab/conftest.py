@@ -23,10 +23,21 @@ def course(built_template):
     from dlgrader.course import Course
     where = open_folder()
     shutil.copytree(built_template, where / "course", ignore=shutil.ignore_patterns("logs"))
+    with open(where / "course" / "nbgrader_config.py", "a", encoding="utf-8") as config:
+        config.write("\n# real accounts: the safe default (each id submits from its own account, on the roster)\n"
+                     "c.DlgraderCollect.accounts = {}\n")
     try:
         yield Course(where / "course")
     finally:
         shutil.rmtree(where, ignore_errors=True)
+
+
+def enrol(course, account) -> None:
+    """Put ACCOUNT's name on the course's roster (nbgrader's gradebook students), as the instructor
+    does with `nbgrader db student add`: a submission counts only from a student on it."""
+    from nbgrader.api import Gradebook
+    with Gradebook(course.db_url, course.course_id) as gb:
+        gb.update_or_create_student(account.pw_name)
 
 
 @pytest.fixture(scope="module")

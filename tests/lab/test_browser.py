@@ -17,6 +17,7 @@ from dlgrader.verdicts import reference
 
 from ..conftest import ROOT, dlgrader, notebook_path, submit_notebook
 from ..execution.cohort import filled
+from .conftest import enrol
 from .servers import lab_server, shot
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the test extra: make setup")
@@ -82,6 +83,7 @@ def test_student_fetches_works_submits_and_reads_feedback(course, page, monkeypa
     mistake = registered_mistake(monkeypatch, "softmax_ce_gradient", "sign-flip")
     dlgrader(course.root, "release", PS2)
     alice = accounts.add("alice")
+    enrol(course, alice)
     STUDENT = alice.pw_name                      # the student id is the account's name
     with student_lab(course, alice, student_python) as lab:
         environ = open(f"/proc/{lab.pid}/environ", "rb").read().decode().split("\0")

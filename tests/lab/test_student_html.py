@@ -19,6 +19,7 @@ from dlgrader.execution.batch import grade_batch
 
 from ..accounts import as_account
 from ..conftest import dlgrader, submit_notebook
+from .conftest import enrol
 from ..hostile_html import ANSWER, PS1, hostile_ps1, write_from_page
 from .servers import lab_server, shot
 from .test_browser import open_from_nbgrader_menu, open_lab, student_lab
@@ -87,6 +88,7 @@ def test_instructor_opens_a_hostile_submission_in_formgrader(course, page, tmp_p
 
 def test_student_opens_released_feedback_of_a_hostile_submission(course, page, accounts, student_python):
     mallory = accounts.add("mallory")
+    enrol(course, mallory)
     student = mallory.pw_name                          # the student id is the account's name
     work = Path(mallory.pw_dir) / "work"
     dlgrader(course.root, "release", PS1)
