@@ -272,6 +272,46 @@ def layout(course: Course, report: Report) -> None:
                                                  f"chmod o-w {path}"))
 
 
+SANDBOXED_EXECUTE = "dlgrader.execution.nbgrader_execute.SandboxedExecute"
+SAFE_PLUGINS = {"collect": "dlgrader.collection.nbgrader_plugin.SafeExchangeCollect",
+                "release_assignment": "dlgrader.collection.nbgrader_plugin.SafeExchangeReleaseAssignment"}
+
+
+def _dotted(item) -> str:
+    return item if isinstance(item, str) else f"{item.__module__}.{item.__qualname__}"
+
+
+def configuration(course: Course, report: Report) -> None:
+    """What nbgrader_config.py makes stock nbgrader and Formgrader's buttons do: autograde only in the
+    sandbox, collect and release only through dlgrader's checks, no single-account mode."""
+    config = course.nbgrader_config(missing_ok=True)
+    file = course.root / CONFIG_FILE
+    chain = [_dotted(p) for p in config.Autograde.get("autograde_preprocessors", [])]
+    if SANDBOXED_EXECUTE not in chain:
+        report.exposures.append(Exposure(
+            "stock `nbgrader autograde` and Formgrader's Autograde button run student code in a kernel of "
+            f"the grader's account (c.Autograde.autograde_preprocessors in {file} lacks {SANDBOXED_EXECUTE})",
+            f"put {SANDBOXED_EXECUTE} in place of nbgrader's Execute in c.Autograde.autograde_preprocessors"))
+    for name in chain:
+        if name.rsplit(".", 1)[-1] in ("Execute", "ExecutePreprocessor"):
+            report.exposures.append(Exposure(
+                f"c.Autograde.autograde_preprocessors in {file} also runs {name}: student code in a kernel "
+                "outside the sandbox", f"remove {name} from c.Autograde.autograde_preprocessors"))
+    for step, plugin in SAFE_PLUGINS.items():
+        named = config.ExchangeFactory.get(step)
+        if named is None or _dotted(named) != plugin:
+            report.exposures.append(Exposure(
+                f"stock `nbgrader {step}` and Formgrader's button use nbgrader's own exchange step "
+                f"(c.ExchangeFactory.{step} in {file} is {_dotted(named) if named else 'not set'}): no owner, "
+                "roster or link checks", f"c.ExchangeFactory.{step} = {plugin!r}"))
+    accounts = config.DlgraderCollect.get("accounts", {})
+    if "*" in accounts:
+        report.exposures.append(Exposure(
+            f"{file} sets single-account mode (c.DlgraderCollect.accounts = {{'*': {accounts['*']!r}}}): any "
+            "account that can write to the exchange submits as any student",
+            "remove that line (each id then submits from its own account, on the roster)"))
+
+
 # ---- the whole look ----------------------------------------------------------------------------
 WHAT = {"source": "solutions and hidden tests", "reference": "the reference the hidden tests load",
         "submitted": "every student's submissions", "autograded": "every student's graded notebooks",
@@ -341,4 +381,5 @@ def examine(course: Course, account: str | None = None) -> Report:
     if privacy.sqlite_file(course) is None:
         report.notes.append("the gradebook is on a database server: check its accounts there")
     layout(course, report)
+    configuration(course, report)
     return report

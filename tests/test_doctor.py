@@ -44,7 +44,8 @@ def course(built_template):
         for name in files:
             os.chmod(os.path.join(folder, name), 0o644)
     with open(root / "nbgrader_config.py", "a") as config:        # where this course's exchange is
-        config.write(f"\nc.Exchange.root = {str(root / 'exchange')!r}\n")
+        config.write(f"\nc.Exchange.root = {str(root / 'exchange')!r}\n"
+                     "c.DlgraderCollect.accounts = {}\n")     # the safe default, not the suite's single account
     os.environ["DLGRADER_EXCHANGE"] = str(root / "exchange")
     course = Course(root)
     try:
@@ -201,3 +202,33 @@ def test_finds_a_database_password_in_a_readable_config(course, monkeypatch):
     assert exposed == [f"EXPOSED: nobody (uid 65534) can read {config}: the gradebook's database password "
                        f"— fix: chmod 600 {config}"]
     assert after_fix == []
+
+
+STOCK_EXECUTE = ('c.Autograde.autograde_preprocessors = ["nbgrader.preprocessors.Execute", '
+                 '"nbgrader.preprocessors.SaveAutoGrades"]')
+
+
+@pytest.mark.parametrize("line, says", [
+    (STOCK_EXECUTE, ["stock `nbgrader autograde` and Formgrader's Autograde button run student code in a kernel",
+                     "also runs nbgrader.preprocessors.Execute: student code in a kernel outside the sandbox"]),
+    ('c.ExchangeFactory.collect = "nbgrader.exchange.default.collect.ExchangeCollect"',
+     ["stock `nbgrader collect` and Formgrader's button use nbgrader's own exchange step"]),
+    ("c.DlgraderCollect.accounts = {'*': 'root'}",
+     ["sets single-account mode (c.DlgraderCollect.accounts = {'*': 'root'}): any account that can write to "
+      "the exchange submits as any student"]),
+])
+def test_finds_a_configuration_that_bypasses_the_sandbox_or_the_identity_checks(course, line, says):
+    """nbgrader_config.py decides what stock nbgrader and Formgrader's buttons run: an Autograde chain
+    with nbgrader's Execute, nbgrader's own collect step, or single-account mode is an exposure."""
+    config = course.root / "nbgrader_config.py"
+    before = config.read_text()
+    config.write_text(before + "\n" + line + "\n")
+    try:
+        done, exposed = doctor(course)
+    finally:
+        config.write_text(before)
+    assert done.returncode == 1
+    assert len(exposed) == len(says), exposed
+    for text, found in zip(says, exposed):
+        assert text in found, found
+    assert doctor(course)[0].returncode == 0
