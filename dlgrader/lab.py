@@ -110,7 +110,9 @@ def lab(course: Course, *, student: str | None = None, home: Path | str | None =
         config_dir: Path | str | None = None) -> Server:
     """The command, working folder, environment (and account) of the instructor's or a student's server."""
     if student is None:
-        course.exchange.mkdir(parents=True, exist_ok=True)
+        from .collection import guard, settings as collect_settings
+        # 1777 as `dlgrader release` makes it (a plain mkdir left it 0755: students could not submit)
+        guard.make_root(course.exchange, collect_settings.settings(course).exchange_owner)
         return Server(command(course.root, port=port, token=token, open_browser=open_browser, extra=extra,
                               allow_root=hasattr(os, "geteuid") and os.geteuid() == 0),
                       course.root, course.environment())
@@ -144,15 +146,77 @@ def become(account: pwd.struct_passwd) -> None:
 
 
 def start(server: Server) -> None:
-    """Replace this process by the server (as the student's account when it is one's)."""
-    if server.account is not None:
-        become(server.account)
-        try:
-            server.cwd.mkdir(parents=True, exist_ok=True)
-            os.chdir(server.cwd)
-        except OSError as exc:
-            raise DlgraderError(f"{server.account.pw_name} cannot use the folder {server.cwd}: "
-                                f"{exc.strerror}") from None
-    else:
+    """Run the server: the instructor's replaces this process; a student's runs in a child that
+    becomes the student's account in a session of its own (no controlling terminal, stdin from
+    /dev/null), while this process relays its output with control characters removed and passes on
+    Ctrl-C and SIGTERM. A student's code then cannot type into, nor take over, the terminal of the
+    root who started it (TIOCSTI, escape sequences)."""
+    if server.account is None:
         os.chdir(server.cwd)
-    os.execve(server.cmd[0], server.cmd, server.env)
+        os.execve(server.cmd[0], server.cmd, server.env)
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:                                        # the child: the student's server
+        code = 1
+        try:
+            os.setsid()
+            null = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(null, 0)
+            os.dup2(out_w, 1)
+            os.dup2(err_w, 2)
+            for fd in (null, out_r, out_w, err_r, err_w):
+                os.close(fd)
+            become(server.account)
+            try:
+                server.cwd.mkdir(parents=True, exist_ok=True)
+                os.chdir(server.cwd)
+            except OSError as exc:
+                raise DlgraderError(f"{server.account.pw_name} cannot use the folder {server.cwd}: "
+                                    f"{exc.strerror}") from None
+            os.execve(server.cmd[0], server.cmd, server.env)
+        except DlgraderError as exc:
+            os.write(2, f"dlgrader: error: {exc}\n".encode())
+        except BaseException as exc:                    # noqa: BLE001 - the child must never return
+            os.write(2, f"dlgrader: error: {type(exc).__name__}: {exc}\n".encode())
+        finally:
+            os._exit(code)
+    os.close(out_w)
+    os.close(err_w)
+    sys.exit(relay(pid, {out_r: sys.stdout, err_r: sys.stderr}))
+
+
+_CONTROL = bytes(c for c in range(32) if c not in (9, 10)) + b"\x7f"
+
+
+def relay(pid: int, pipes: dict) -> int:
+    """Copy the child's output to our streams (printable text only) until it exits; forward SIGINT,
+    SIGTERM and SIGHUP to it as SIGTERM (the server then shuts its kernels down). Its exit code."""
+    import selectors
+    import signal
+
+    def forward(signum, frame):
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, forward)
+    with selectors.DefaultSelector() as selector:
+        for fd, stream in pipes.items():
+            selector.register(fd, selectors.EVENT_READ, stream)
+        while selector.get_map():
+            for key, _ in selector.select():
+                data = os.read(key.fd, 65536)
+                if not data:
+                    selector.unregister(key.fd)
+                    os.close(key.fd)
+                    continue
+                key.data.write(data.translate(None, _CONTROL).decode("utf-8", "replace"))
+                key.data.flush()
+    while True:
+        try:
+            _, status = os.waitpid(pid, 0)
+            return os.waitstatus_to_exitcode(status)
+        except InterruptedError:
+            continue

@@ -127,6 +127,10 @@ def lab_server(course_root: Path, home: Path, *lab_args: str, student=None, pyth
         lab.pid = proc.pid
         try:
             _ready(lab, proc, log)
+            if student is not None:        # the server is the child that became the student (the
+                import psutil              # root process that started it only relays its output)
+                [server] = psutil.Process(proc.pid).children()
+                lab.pid = server.pid
             break
         except AssertionError:
             _stop(proc)

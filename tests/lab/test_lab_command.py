@@ -130,3 +130,69 @@ def test_an_account_that_cannot_run_this_python_gets_one_line(course, accounts, 
         f"dlgrader: error: {alice.pw_name} cannot run this Python ({os.path.realpath(sys.executable)} is out of "
         "its reach): install dlgrader where every account can read it (e.g. a venv under /opt) and start "
         "`dlgrader lab --student` from there"]
+
+
+TIOCSTI_CONFIG = '''
+# a student's ~/.jupyter/jupyter_server_config.py: try to type into the terminal that started the server
+import fcntl, json, os, termios
+tried = {}
+for name in ("stdin", "stdout", "stderr", "/dev/tty"):
+    try:
+        fd = {"stdin": 0, "stdout": 1, "stderr": 2}.get(name)
+        fd = os.open("/dev/tty", os.O_RDWR) if fd is None else fd
+        fcntl.ioctl(fd, termios.TIOCSTI, b"#")
+        tried[name] = "typed"
+    except OSError as exc:
+        tried[name] = exc.strerror
+with open(os.path.expanduser("~/tiocsti.json"), "w") as fh:
+    json.dump(tried, fh)
+os._exit(0)
+'''
+
+
+def test_a_student_server_cannot_type_into_the_terminal_that_started_it(course, accounts, student_python):
+    """root starts eve's server from a terminal; eve's own Jupyter config runs in her server and tries
+    TIOCSTI on every terminal it can reach (what root's shell would run after the server stops). Her
+    server is in a session of its own with no terminal: nothing is typed."""
+    import json
+    import pty
+    import select
+    import time
+
+    from ..conftest import free_port
+    eve = accounts.add("eve6")
+    jupyter = Path(eve.pw_dir) / ".jupyter"
+    jupyter.mkdir()
+    (jupyter / "jupyter_server_config.py").write_text(TIOCSTI_CONFIG)
+    for path in (jupyter, jupyter / "jupyter_server_config.py"):
+        os.chown(path, eve.pw_uid, eve.pw_gid)
+    config = open_folder()
+    cmd = [str(student_python.python), "-m", "dlgrader.cli", "lab", "--course", str(course.root), "--student",
+           eve.pw_name, "--config-dir", str(config / "students"), "--no-browser", "--port", str(free_port())]
+    env = {"PATH": f"{student_python.python.parent}:/usr/bin:/bin", "LD_LIBRARY_PATH": str(student_python.libs),
+           "HOME": "/root", "LANG": "C.UTF-8", "TERM": "dumb"}
+    pid, terminal = pty.fork()                      # the child: a session whose terminal is this pty
+    if pid == 0:
+        try:
+            os.execve(cmd[0], cmd, env)
+        finally:
+            os._exit(127)
+    output, deadline = b"", time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            if not select.select([terminal], [], [], deadline - time.monotonic())[0]:
+                break
+            try:
+                chunk = os.read(terminal, 4096)
+            except OSError:                         # EIO: the last process on the terminal is gone
+                break
+            if not chunk:
+                break
+            output += chunk
+    finally:
+        os.close(terminal)
+        _, status = os.waitpid(pid, 0)
+        shutil.rmtree(config, ignore_errors=True)
+    tried = json.loads((Path(eve.pw_dir) / "tiocsti.json").read_text())
+    assert set(tried) == {"stdin", "stdout", "stderr", "/dev/tty"}, output
+    assert "typed" not in tried.values(), (tried, output)
