@@ -26,6 +26,7 @@ from .errors import DlgraderError
 
 CAP_FILES, CAP_DIRS = 2000, 400          # per private folder: what the student account tries to open
 WALK_CAP = 20000                         # entries of the exchange's course folder looked at
+MAX_DEPTH = 32                           # folders below a private folder or inbound/ looked into
 
 
 @dataclass
@@ -77,14 +78,26 @@ def targets(course: Course) -> list[dict]:
 
 
 def _inside(path: Path) -> dict:
-    """Files and folders under PATH (walked with the doctor's own rights), up to the caps."""
+    """Files and folders under PATH (walked with the doctor's own rights, without recursion and at
+    most MAX_DEPTH deep: students make what lies in inbound/), up to the caps."""
     files, dirs = [], []
-    if path.is_dir() and not path.is_symlink():
-        for root, names, filenames in os.walk(path):
-            dirs.extend(os.path.join(root, n) for n in names[:CAP_DIRS - len(dirs)])
-            files.extend(os.path.join(root, n) for n in filenames[:CAP_FILES - len(files)])
-            if len(files) >= CAP_FILES and len(dirs) >= CAP_DIRS:
-                break
+    if not path.is_dir() or path.is_symlink():
+        return {"files": files, "dirs": dirs}
+    stack = [(str(path), 0)]
+    while stack and (len(files) < CAP_FILES or len(dirs) < CAP_DIRS):
+        folder, depth = stack.pop()
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        if len(dirs) < CAP_DIRS:
+                            dirs.append(entry.path)
+                        if depth + 1 < MAX_DEPTH:
+                            stack.append((entry.path, depth + 1))
+                    elif len(files) < CAP_FILES:
+                        files.append(entry.path)
+        except OSError:
+            continue
     return {"files": files, "dirs": dirs}
 
 
@@ -226,11 +239,23 @@ def layout(course: Course, report: Report) -> None:
     instructor = course.root.stat().st_uid
     trusted = {0, instructor}
     root, folder = course.exchange, course.exchange / course.course_id
-    for above in [*reversed(course.root.parents), *reversed(root.parents)]:
-        st = above.stat() if above.exists() else None
-        if st and _world_writable(st) and st.st_uid not in trusted:
+    looked = set()
+    for above in [*reversed(course.root.parents), *reversed(root.parents), root]:
+        if above in looked:
+            continue
+        looked.add(above)
+        try:
+            st = os.lstat(above)
+        except OSError:
+            continue
+        if stat.S_ISLNK(st.st_mode):
+            if st.st_uid not in trusted:
+                report.exposures.append(Exposure(f"{above} (on the way to the course or the exchange) is a link "
+                                                 f"owned by {_owner(st.st_uid)}, who can point it elsewhere at any time",
+                                                 f"name the real folder instead of {above}"))
+        elif above != root and _world_writable(st):
             report.exposures.append(Exposure(f"{above} (above the course or the exchange) is writable by every "
-                                             "account: anyone can replace what lies below it",
+                                             "account without the sticky bit: anyone can replace what lies below it",
                                              f"chmod o-w {above}"))
     if not root.is_dir():
         report.notes.append(f"the exchange root {root} does not exist yet (`dlgrader release` creates it)")

@@ -232,3 +232,32 @@ def test_finds_a_configuration_that_bypasses_the_sandbox_or_the_identity_checks(
     for text, found in zip(says, exposed):
         assert text in found, found
     assert doctor(course)[0].returncode == 0
+
+
+def test_finds_a_root_owned_folder_above_the_course_anyone_may_write(course):
+    """A folder above the course (root's, 0777 without the sticky bit): anyone can rename the course
+    away and put up a nbgrader_config.py of their own, which the grader then runs."""
+    above = course.root.parent
+    with mode(above, 0o777):
+        done, exposed = doctor(course)
+    assert done.returncode == 1
+    assert exposed == [f"EXPOSED: {above} (above the course or the exchange) is writable by every account without "
+                       f"the sticky bit: anyone can replace what lies below it — fix: chmod o-w {above}"]
+
+
+def test_a_deep_tree_in_inbound_does_not_stop_the_doctor(course):
+    """Students make what lies in inbound/: 1200 nested folders in a submission (deeper than Python's
+    recursion limit) used to end the doctor with a RecursionError traceback."""
+    import subprocess
+    inbound = course.exchange / course.course_id / "inbound"
+    [submission] = [p for p in inbound.iterdir() if p.is_dir()][:1]
+    top = submission / "d"
+    path = top
+    for _ in range(1200):
+        path.mkdir()
+        path = path / "d"
+    try:
+        done, exposed = doctor(course)                  # (doctor() asserts no traceback)
+    finally:
+        subprocess.run(["rm", "-rf", str(top)], check=True)
+    assert done.returncode == 0 and exposed == [], done.stdout + done.stderr

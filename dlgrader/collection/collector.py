@@ -98,8 +98,10 @@ def collect_one(course: Course, assignment: str, student: str, name: str, conf: 
         try:
             owner = safecopy.owner(inbound, name)
         except (safecopy.Refused, OSError):
-            owner = None            # not a plain folder: the walk below refuses it, as before
-        if owner is not None and owner != uid:
+            # not a plain folder (a link?) or gone: the entry itself must be the student's, else it
+            # is another's doing and nothing is written for STUDENT (the walk refuses their own)
+            owner = identity.owner_of(inbound, name)
+        if owner != uid:
             return Outcome(student, name, "rejected", ids.not_theirs(student, f"inbound {name}", owner, uid),
                            order_ctime)
     home = course.submitted / student
@@ -183,9 +185,9 @@ def collect(course: Course, assignment: str, student: Optional[str] = None,
         # only the student's own folders compete for "newest": a folder someone else made under
         # their name neither counts nor hides their real submission (the walk checks again, racelessly)
         owners = {n: identity.owner_of(inbound, n) for n in found[who]}
-        theirs = [n for n in found[who] if owners[n] in (uid, None)]
+        theirs = [n for n in found[who] if owners[n] == uid]
         outcomes.extend(Outcome(who, n, "rejected", ids.not_theirs(who, f"inbound {n}", owners[n], uid))
-                        for n in sorted(found[who]) if n not in theirs)
+                        for n in sorted(found[who]) if owners[n] is not None and n not in theirs)   # None: gone
         if not theirs:
             continue
         name, ctime = newest(inbound, theirs)

@@ -45,13 +45,21 @@ def _open_to_all(st: os.stat_result) -> bool:
 
 
 def check_path(root: Path, uid: int) -> None:
-    """Every existing folder from / down to ROOT: no world-writable one without the sticky bit, none
-    owned by another account than root or UID."""
+    """Every existing folder from / down to ROOT, both as configured and as its links resolve: no
+    world-writable one without the sticky bit, none owned by another account than root or UID, and
+    no link owned by another account (its owner could point it elsewhere at any time)."""
+    configured = Path(os.path.abspath(root))
     real = Path(os.path.realpath(root))
-    for folder in reversed([real, *real.parents]):
+    for folder in [*reversed([configured, *configured.parents]), *reversed([real, *real.parents])]:
         try:
             st = os.lstat(folder)
         except FileNotFoundError:
+            continue
+        if stat.S_ISLNK(st.st_mode):
+            if st.st_uid not in (0, uid):
+                raise UnsafeExchange(f"{folder}, on the way to the exchange {root}, is a link owned by "
+                                     f"{account_name(st.st_uid)}, who could point it at an exchange of their own; "
+                                     "name the real folder in c.Exchange.root")
             continue
         if _open_to_all(st):
             raise UnsafeExchange(f"{folder} is writable by everyone without the sticky bit (mode "
@@ -94,10 +102,23 @@ def check(root: Path, course_id: str, exchange_owner: str = "") -> None:
 
 def make_root(root: Path, exchange_owner: str = "") -> None:
     """Create a missing exchange root as nbgrader's students need it (1777: everyone may create,
-    nobody may rename what is not theirs); an existing one is checked, never loosened."""
+    nobody may rename what is not theirs); an existing one is checked, never loosened. The mode is
+    set on the folder this call made, through a descriptor opened without following links: in a
+    shared parent such as /tmp, a name planted between the look and the chmod gets nothing."""
     uid = expected_owner(exchange_owner)
-    if not root.exists():
+    if not os.path.lexists(root):
         check_path(root.parent, uid)
-        root.mkdir(parents=True, exist_ok=True)
-        root.chmod(ROOT_MODE)
+        root.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.mkdir(root, 0o700)
+        except FileExistsError:
+            pass                                 # made by someone else meanwhile: the check below decides
+        else:
+            fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+            try:
+                if os.fstat(fd).st_uid != os.geteuid():
+                    raise UnsafeExchange(f"the exchange root {root} was replaced while it was being made")
+                os.fchmod(fd, ROOT_MODE)
+            finally:
+                os.close(fd)
     check_path(root, uid)

@@ -34,7 +34,9 @@ class Rejected(Exception):
     """The submission is not the claimed student's; the message is one line saying why."""
 
 
-def account_name(uid: int) -> str:
+def account_name(uid) -> str:
+    if uid is None:
+        return "nobody it can tell (the entry is gone)"
     try:
         return pwd.getpwuid(uid).pw_name
     except KeyError:

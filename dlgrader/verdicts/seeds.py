@@ -88,12 +88,20 @@ def has_gradings(db_url: str) -> bool:
     from sqlalchemy.exc import OperationalError, ProgrammingError
     if db_url.startswith("sqlite:///") and not os.path.exists(db_url[len("sqlite:///"):]):
         return False
+    from sqlalchemy import inspect
+    from sqlalchemy.engine import make_url
     engine = create_engine(db_url)
     try:
         with engine.connect() as connection:
+            if not inspect(connection).has_table("submitted_assignment"):
+                return False                            # no table yet: nothing was ever recorded
             return bool(connection.execute(text("select count(*) from submitted_assignment")).scalar())
-    except (OperationalError, ProgrammingError):        # no table yet: nothing was ever recorded
-        return False
+    except (OperationalError, ProgrammingError) as exc:
+        # unreachable, locked or unreadable: never taken for a new course (a new secret would change
+        # every student's hidden inputs)
+        where = make_url(db_url).render_as_string(hide_password=True)
+        raise DlgraderError(f"cannot tell whether the gradebook {where} has gradings, so no course secret "
+                            f"is made: {type(exc.orig).__name__ if exc.orig else type(exc).__name__}") from None
     finally:
         engine.dispose()
 

@@ -61,3 +61,71 @@ def test_the_exchange_path_rules(tmp_path, mode):
 def test_a_missing_root_is_made_1777(tmp_path):
     guard.make_root(tmp_path / "srv" / "exchange")
     assert (tmp_path / "srv" / "exchange").stat().st_mode & 0o7777 == 0o1777
+
+
+def test_an_exchange_reached_through_a_link_another_account_owns_is_refused(tmp_path):
+    """/tmp/exchange -> the instructor's real 1777 folder, the link a student's: she can re-point it
+    at an exchange of her own at any time, so release, collect and serve refuse it."""
+    real = tmp_path / "real"
+    real.mkdir()
+    real.chmod(0o1777)
+    link = tmp_path / "exchange"
+    link.symlink_to(real)
+    guard.check_path(link, os.geteuid())                  # the instructor's own link is fine
+    os.lchown(link, OTHER_UID, OTHER_UID)
+    with pytest.raises(guard.UnsafeExchange, match="is a link owned by uid 54321"):
+        guard.check_path(link, os.geteuid())
+
+
+def test_a_name_planted_while_the_root_is_made_gets_nothing(tmp_path, monkeypatch):
+    """Between the look (no root yet) and the mkdir, a student plants ROOT -> a folder of root's in
+    a shared parent: the old code followed the link with chmod and made that folder 1777."""
+    victim = tmp_path / "etc-like"
+    victim.mkdir(mode=0o755)
+    shared = tmp_path / "tmp-like"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    root = shared / "exchange"
+    real_lexists = os.path.lexists
+
+    def plant(path):
+        if str(path) == str(root) and not real_lexists(root):
+            root.symlink_to(victim)
+            os.lchown(root, OTHER_UID, OTHER_UID)
+            return False                                   # what the look saw, just before the plant
+        return real_lexists(path)
+    monkeypatch.setattr(guard.os.path, "lexists", plant)
+    monkeypatch.setattr(guard.Path, "exists", lambda self: plant(self))
+    with pytest.raises(guard.UnsafeExchange):
+        guard.make_root(root)
+    assert oct(victim.stat().st_mode & 0o7777) == oct(0o755)
+
+
+def test_a_link_under_a_students_name_never_replaces_their_collected_work(course, tmp_path):
+    """eve's link named alice+A+<later>, caught between the owner look (gone: no owner) and the copy:
+    the copy used to refuse it as alice's own, swapping a refused stub (0, needs manual grading) in for
+    alice's collected work. Now the entry's own owner decides: rejected, alice's copy untouched."""
+    from dlgrader.collection import collector, identity
+    from dlgrader.collection.settings import settings
+    from dlgrader.collection.student import fetch, submit
+    dlgrader_release(course)
+    home = tmp_path / "alice"
+    fetch(course, home, "alice", A)
+    submit(course, home, "alice", A)
+    [outcome] = collector.collect(course, A)[0]
+    assert outcome.status == "collected"
+    kept = sorted(p.name for p in (course.submitted / "alice" / A).iterdir())
+    inbound = collector.inbound_folder(course)
+    forged = f"alice+{A}+2099-01-01 00:00:00.000000 UTC+forged"
+    (inbound / forged).symlink_to(tmp_path)
+    os.lchown(inbound / forged, OTHER_UID, OTHER_UID)
+    conf = settings(course)
+    ids = identity.load(course, conf.accounts)
+    done = collector.collect_one(course, A, "alice", forged, conf, ids=ids, uid=ids.uid("alice"))
+    assert done.status == "rejected" and "owned by uid 54321" in done.reason
+    assert sorted(p.name for p in (course.submitted / "alice" / A).iterdir()) == kept
+
+
+def dlgrader_release(course):
+    from ..conftest import dlgrader
+    dlgrader(course.root, "release", A)

@@ -184,3 +184,17 @@ def test_a_bad_secret_is_one_line_and_left_as_it_is(course, content, what):
     one_line_about_the_secret(dlgrader(course.root, "grade", QUIZ, check=False), secret, what)
     assert secret.is_dir() if content is None else secret.read_bytes() == content
     assert scores(course, QUIZ) == {}
+
+
+def test_build_makes_no_secret_when_it_cannot_reach_the_gradebook(course):
+    """A missing secret and a gradebook server that does not answer: build cannot tell a new course
+    from a graded one, so it stops in one line instead of making a secret that would change every
+    student's hidden inputs (it took any database error for 'no gradings yet')."""
+    secret = course.root / ".dlgrader-secret"
+    secret.unlink()
+    configure(course.root, "c.CourseDirectory.db_url = 'postgresql://grader:pw-dlg@127.0.0.1:1/dl'")
+    done = dlgrader(course.root, "build", check=False)
+    assert done.returncode == 1 and not secret.exists()
+    line = done.stderr.strip()
+    assert "\n" not in line and "cannot tell whether the gradebook" in line and "no course secret is made" in line
+    assert "pw-dlg" not in line, line
