@@ -23,7 +23,7 @@ class Course:
         """The course whose root (holding nbgrader_config.py and source/) contains `start`."""
         here = Path(start or os.getcwd()).resolve()
         for folder in (here, *here.parents):
-            if (folder / CONFIG_FILE).is_file() and (folder / "source").is_dir():
+            if (folder / CONFIG_FILE).is_file() and (folder / "source").is_dir() and not _students_copy(folder):
                 return cls(folder)
         raise DlgraderError(f"no course found at or above {here} (need {CONFIG_FILE} and source/); "
                             "run from the course root or pass --course")
@@ -154,3 +154,18 @@ class Course:
         env["DLGRADER_REFERENCE"] = str(self.reference)
         env.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")
         return env
+
+
+STUDENT_FOLDERS = ("submitted", "autograded", "feedback")
+
+
+def _students_copy(folder: Path) -> bool:
+    """Does FOLDER lie in a course's submitted/, autograded/ or feedback/? A student's submission can
+    hold a nbgrader_config.py and source/ of its own; a command run from inside it must not take it
+    for the course (the grader would run the student's config as Python)."""
+    for above in folder.parents:
+        if above.name in STUDENT_FOLDERS and (above.parent / CONFIG_FILE).is_file() \
+                and (above.parent / "source").is_dir():
+            return True
+    return False
+

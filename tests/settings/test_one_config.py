@@ -198,3 +198,17 @@ def test_build_makes_no_secret_when_it_cannot_reach_the_gradebook(course):
     line = done.stderr.strip()
     assert "\n" not in line and "cannot tell whether the gradebook" in line and "no course secret is made" in line
     assert "pw-dlg" not in line, line
+
+
+def test_a_config_shipped_in_a_submission_is_never_taken_for_the_course(course):
+    """eve's submission holds a nbgrader_config.py and a source/ of its own; a TA who runs dlgrader
+    from inside her collected copy gets the real course (her file, run as Python, used to be the
+    course's configuration, running as the TA)."""
+    theirs = course.submitted / "eve" / QUIZ
+    (theirs / "source").mkdir(parents=True)
+    marker = theirs / "ran-as-the-grader"
+    (theirs / "nbgrader_config.py").write_text(f"open({str(marker)!r}, 'w').write('pwned')\n")
+    found = Course.find(theirs)
+    assert found.root == course.root.resolve()
+    done = dlgrader(theirs, "doctor", check=False)
+    assert not marker.exists(), done.stdout + done.stderr
