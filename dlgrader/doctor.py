@@ -160,8 +160,10 @@ def probe(plan: list[dict]) -> list[dict]:
     return found
 
 
-def tried_as(account: pwd.struct_passwd, plan: list[dict]) -> list[dict]:
-    """probe(PLAN) in a child that has become ACCOUNT (its uid, gid and groups, nothing else)."""
+def run_as(account: pwd.struct_passwd, fn, *args):
+    """FN(*ARGS) in a forked child that has become ACCOUNT (its uid, gid and groups, nothing else);
+    its result (JSON-able) comes back through a pipe. The child never returns into the caller; an
+    exception in it (or its death) is a DlgraderError here."""
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:                                     # the child: never returns
@@ -171,8 +173,7 @@ def tried_as(account: pwd.struct_passwd, plan: list[dict]) -> list[dict]:
             os.initgroups(account.pw_name, account.pw_gid)
             os.setresgid(account.pw_gid, account.pw_gid, account.pw_gid)
             os.setresuid(account.pw_uid, account.pw_uid, account.pw_uid)
-            os.chdir("/")
-            data = json.dumps({"found": probe(plan)})
+            data = json.dumps({"result": fn(*args)})
             code = 0
         except BaseException as exc:                 # noqa: BLE001 - reported by the parent
             data = json.dumps({"error": f"{type(exc).__name__}: {exc}"})
@@ -185,10 +186,23 @@ def tried_as(account: pwd.struct_passwd, plan: list[dict]) -> list[dict]:
     with os.fdopen(r) as inp:
         data = inp.read()
     os.waitpid(pid, 0)
-    result = json.loads(data or '{"error": "the probing process died"}')
+    result = json.loads(data or '{"error": "the process died"}')
     if "error" in result:
-        raise DlgraderError(f"could not look as {account.pw_name}: {result['error']}")
-    return result["found"]
+        raise DlgraderError(result["error"])
+    return result["result"]
+
+
+def _probe_from_root(plan: list[dict]) -> list[dict]:
+    os.chdir("/")
+    return probe(plan)
+
+
+def tried_as(account: pwd.struct_passwd, plan: list[dict]) -> list[dict]:
+    """probe(PLAN) in a child that has become ACCOUNT."""
+    try:
+        return run_as(account, _probe_from_root, plan)
+    except DlgraderError as exc:
+        raise DlgraderError(f"could not look as {account.pw_name}: {exc}") from None
 
 
 # ---- judging from the modes (without root) ----------------------------------------------------

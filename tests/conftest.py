@@ -189,3 +189,16 @@ def submit_notebook(course, student: str, assignment: str, nb) -> Path:
 
 def read(path: Path):
     return nbformat.read(str(path), as_version=4)
+
+
+@pytest.fixture(scope="module")
+def accounts():
+    """Real Unix accounts for one test module (tests/accounts.py), removed at its end."""
+    if os.geteuid() != 0:
+        pytest.skip("creating Unix accounts needs root")
+    from .accounts import Accounts
+    made = Accounts()
+    try:
+        yield made
+    finally:
+        made.close()

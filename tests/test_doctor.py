@@ -16,7 +16,7 @@ from dlgrader import nbgrader_cli
 from dlgrader.collection import student as exchange_student
 from dlgrader.course import Course
 
-from .accounts import Accounts, as_account, open_folder
+from .accounts import as_account, cloned_course
 from .conftest import dlgrader
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="trying as another account needs root")
@@ -24,25 +24,11 @@ A = "ps4_quiz"
 
 
 @pytest.fixture(scope="module")
-def accounts():
-    made = Accounts()
-    try:
-        yield made
-    finally:
-        made.close()
-
-
-@pytest.fixture(scope="module")
 def course(built_template):
     """The built course with a clone's modes, built and released again the default way, with one
     submission in the exchange's inbound and one student's feedback released."""
-    where = open_folder()
-    root = where / "course"
-    shutil.copytree(built_template, root, ignore=shutil.ignore_patterns("logs"))
-    for folder, dirs, files in os.walk(root):
-        os.chmod(folder, 0o755)
-        for name in files:
-            os.chmod(os.path.join(folder, name), 0o644)
+    root = cloned_course(built_template)
+    where = root.parent
     with open(root / "nbgrader_config.py", "a") as config:        # where this course's exchange is
         config.write(f"\nc.Exchange.root = {str(root / 'exchange')!r}\n"
                      "c.DlgraderCollect.accounts = {}\n")     # the safe default, not the suite's single account

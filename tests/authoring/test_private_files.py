@@ -13,37 +13,22 @@ import pytest
 
 from dlgrader.course import Course
 
-from ..accounts import Accounts, as_account, open_folder, reachable
+from ..accounts import as_account, cloned_course, reachable
 from ..conftest import dlgrader
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="creating Unix accounts needs root")
 PRIVATE = ("reference", "source", "submitted", "autograded", "feedback", "logs", "gradebook.db", ".dlgrader-secret")
 
 
-@pytest.fixture(scope="module")
-def accounts():
-    made = Accounts()
-    try:
-        yield made
-    finally:
-        made.close()
-
-
 @pytest.fixture
 def cloned(built_template):
     """The built course in a folder every account can pass, every file with the modes a git clone
     (or a copy by an instructor with umask 022) gets: folders 755, files 644."""
-    where = open_folder()
-    root = where / "course"
-    shutil.copytree(built_template, root, ignore=shutil.ignore_patterns("logs"))
-    for folder, dirs, files in os.walk(root):
-        os.chmod(folder, 0o755)
-        for name in files:
-            os.chmod(os.path.join(folder, name), 0o644)
+    root = cloned_course(built_template)
     try:
         yield Course(root)
     finally:
-        shutil.rmtree(where)
+        shutil.rmtree(root.parent)
 
 
 def later_files(course: Course) -> list[Path]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ..accounts import Accounts, open_folder
+from ..accounts import open_folder
 from ..sandbox.ordinary_user import python_for
 from .servers import CHROMIUM, CHROMIUM_ARGS, StudentPython, shot
 
@@ -39,16 +39,6 @@ def enrol(course, account) -> None:
     with Gradebook(course.db_url, course.course_id) as gb:
         gb.update_or_create_student(account.pw_name)
 
-
-@pytest.fixture(scope="module")
-def accounts():
-    if os.geteuid() != 0:
-        pytest.skip("student servers run as students' Unix accounts: creating them needs root")
-    made = Accounts()
-    try:
-        yield made
-    finally:
-        made.close()
 
 
 @pytest.fixture(scope="session")

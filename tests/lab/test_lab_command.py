@@ -16,7 +16,7 @@ from dlgrader.course import Course
 from dlgrader.errors import DlgraderError
 from dlgrader.lab import lab
 
-from ..accounts import Accounts, as_account, open_folder
+from ..accounts import as_account, open_folder
 from ..conftest import ROOT, copy_course
 from ..sandbox.ordinary_user import reachable_by_others
 
@@ -25,16 +25,6 @@ from ..sandbox.ordinary_user import reachable_by_others
 def course(tmp_path):
     return Course(copy_course(tmp_path / "course"))
 
-
-@pytest.fixture(scope="module")
-def accounts():
-    if os.geteuid() != 0:
-        pytest.skip("creating Unix accounts needs root")
-    made = Accounts()
-    try:
-        yield made
-    finally:
-        made.close()
 
 
 def test_instructor_server_runs_in_the_course_root_with_the_graders_environment(course):
