@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from nbgrader.utils import notebook_hash  # noqa: E402
 
 from dlgrader.collection import student as exchange  # noqa: E402
-from dlgrader.demo.run import single_account  # noqa: E402
+from dlgrader.collection.identity import single_account  # noqa: E402
 from dlgrader.course import Course  # noqa: E402
 from dlgrader.execution.autograde import stock_preprocessor_flags  # noqa: E402
 
@@ -53,7 +53,7 @@ def make_course(dest: Path, *commands: list[str]) -> Course:
         (shutil.copytree if src.is_dir() else shutil.copy2)(src, dest / name)
     with open(dest / "nbgrader_config.py", "a", encoding="utf-8") as config:     # its own exchange, not /srv
         config.write('\nc.Exchange.root = str(Path(__file__).resolve().parent / "exchange")\n')
-    single_account(dest / "nbgrader_config.py")      # the simulated students all submit from this account
+    single_account(dest / "nbgrader_config.py", "the latency bench")
     for cmd in commands or (["build"],):
         subprocess.run([sys.executable, "-m", "dlgrader.cli", *cmd], cwd=dest, env=env(), check=True,
                        capture_output=True)

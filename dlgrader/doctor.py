@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import privacy
+from .collection.guard import open_to_all
 from .course import CONFIG_FILE, Course
 from .errors import DlgraderError
 
@@ -238,10 +239,6 @@ def judged(plan: list[dict]) -> list[dict]:
 
 
 # ---- the exchange's layout -------------------------------------------------------------------------
-def _world_writable(st: os.stat_result) -> bool:
-    return bool(st.st_mode & stat.S_IWOTH) and not (stat.S_ISDIR(st.st_mode) and st.st_mode & stat.S_ISVTX)
-
-
 def _owner(uid: int) -> str:
     try:
         return pwd.getpwuid(uid).pw_name
@@ -267,7 +264,7 @@ def layout(course: Course, report: Report) -> None:
                 report.exposures.append(Exposure(f"{above} (on the way to the course or the exchange) is a link "
                                                  f"owned by {_owner(st.st_uid)}, who can point it elsewhere at any time",
                                                  f"name the real folder instead of {above}"))
-        elif above != root and _world_writable(st):
+        elif above != root and open_to_all(st):
             report.exposures.append(Exposure(f"{above} (above the course or the exchange) is writable by every "
                                              "account without the sticky bit: anyone can replace what lies below it",
                                              f"chmod o-w {above}"))
@@ -275,7 +272,7 @@ def layout(course: Course, report: Report) -> None:
         report.notes.append(f"the exchange root {root} does not exist yet (`dlgrader release` creates it)")
         return
     st = root.stat()
-    if _world_writable(st):
+    if open_to_all(st):
         report.exposures.append(Exposure(f"the exchange root {root} is writable by every account without the "
                                          "sticky bit: a student can rename the course folder and put up her own",
                                          f"chmod 1777 {root}"))
@@ -306,7 +303,7 @@ def layout(course: Course, report: Report) -> None:
             if path in tops or seen > WALK_CAP:
                 continue
             st = path.lstat()
-            if not stat.S_ISLNK(st.st_mode) and _world_writable(st):
+            if not stat.S_ISLNK(st.st_mode) and open_to_all(st):
                 report.exposures.append(Exposure(f"{path} in the exchange is writable by every account",
                                                  f"chmod o-w {path}"))
 

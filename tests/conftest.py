@@ -11,6 +11,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from dlgrader.collection.identity import single_account
+
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENTS = {
     "ps1_gradient_descent": "gradient_descent",
@@ -107,17 +109,8 @@ def copy_course(dest: Path) -> Path:
         else:
             shutil.copy2(src, dest / name)
     configure(dest, OWN_EXCHANGE)
-    single_account(dest)
+    single_account(dest / "nbgrader_config.py", "the test suite")   # tests/collection/test_identities.py: real accounts
     return dest
-
-
-def single_account(root: Path) -> None:
-    """The suite simulates many students from this one account: say so in the copied config
-    (c.DlgraderCollect.accounts = {"*": ...}; tests/collection/test_identities.py uses real accounts)."""
-    import pwd
-    with open(root / "nbgrader_config.py", "a", encoding="utf-8") as fh:
-        fh.write("\n# the test suite: every simulated student submits from this one account (never on a shared server)\n"
-                 f"c.DlgraderCollect.accounts = {{'*': {pwd.getpwuid(os.geteuid()).pw_name!r}}}\n")
 
 
 @pytest.fixture(autouse=True)

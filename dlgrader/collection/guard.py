@@ -40,8 +40,9 @@ def expected_owner(exchange_owner: str = "") -> int:
         raise DlgraderError(f"c.DlgraderCollect.exchange_owner: no account named {exchange_owner!r}") from None
 
 
-def _open_to_all(st: os.stat_result) -> bool:
-    return bool(st.st_mode & stat.S_IWOTH) and not st.st_mode & stat.S_ISVTX
+def open_to_all(st: os.stat_result) -> bool:
+    """Writable by every account, without a sticky folder's protection of what others made in it."""
+    return bool(st.st_mode & stat.S_IWOTH) and not (stat.S_ISDIR(st.st_mode) and st.st_mode & stat.S_ISVTX)
 
 
 def check_path(root: Path, uid: int) -> None:
@@ -61,7 +62,7 @@ def check_path(root: Path, uid: int) -> None:
                                      f"{account_name(st.st_uid)}, who could point it at an exchange of their own; "
                                      "name the real folder in c.Exchange.root")
             continue
-        if _open_to_all(st):
+        if open_to_all(st):
             raise UnsafeExchange(f"{folder} is writable by everyone without the sticky bit (mode "
                                  f"{stat.S_IMODE(st.st_mode):04o}): anyone could replace the exchange's folders; "
                                  f"`chmod +t {folder}` (the exchange root: mode 1777)")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..authoring.build import build
 from ..collection import exchange, student
+from ..collection.identity import single_account
 from ..course import Course
 from ..errors import DlgraderError
 from ..execution.batch import grade_batch
@@ -53,17 +54,8 @@ def prepare_workdir(template: Course, workdir: Path) -> Course:
             shutil.copy2(src, workdir / name)
     config = workdir / "nbgrader_config.py"
     config.write_text(config.read_text(encoding="utf-8") + DEMO_CONFIG, encoding="utf-8")
-    single_account(workdir / "nbgrader_config.py")
+    single_account(workdir / "nbgrader_config.py", "dlgrader demo")
     return Course(workdir)
-
-
-def single_account(config: Path) -> None:
-    """The demo's simulated students all submit from the account running it: its own config says
-    so (single-account mode; never on a shared server, where each student is their own account)."""
-    import pwd
-    with open(config, "a", encoding="utf-8") as fh:
-        fh.write("\n# dlgrader demo: every simulated student submits from this one account (never on a shared server)\n"
-                 f"c.DlgraderCollect.accounts = {{'*': {pwd.getpwuid(os.geteuid()).pw_name!r}}}\n")
 
 
 def run_demo(template: Course, workdir: Path, n_students: int = 32, assignments: list[str] | None = None,
